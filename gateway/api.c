@@ -1,0 +1,108 @@
+/* HTTP routes: health and metrics now; the message API joins them ([intake]). */
+#include "gateway/gw.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/compiler.h"
+
+static int h_healthz(void *c, const struct http_request *req, struct http_str param, void *arg)
+{
+	static const char body[] = "{\"status\":\"ok\"}\n";
+
+	(void)param;
+	(void)arg;
+	return gw_respond(c, req, 200, "application/json", body, sizeof(body) - 1, NULL, 0);
+}
+
+#define SUM(field) ({                                                         \
+	uint64_t s__ = 0;                                                     \
+	for (unsigned i__ = 0; i__ < srv->n_workers; i__++)                   \
+		s__ += atomic_load_explicit(&srv->workers[i__].stats.field,  \
+					    memory_order_relaxed);            \
+	s__; })
+
+/* Prometheus text exposition, version 0.0.4. */
+static int h_metrics(void *c, const struct http_request *req, struct http_str param, void *arg)
+{
+	struct gw_server *srv = arg;
+	char out[8192];
+	size_t cap = sizeof(out), n = 0;
+	uint64_t conns = 0, accepted = 0, refused = 0, per_addr = 0;
+
+	(void)param;
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		/* Written by each worker's thread; a torn read of these
+		 * word-sized counters cannot happen on the platforms we run. */
+		conns += __atomic_load_n(&srv->workers[i].dw.stats.conns_open, __ATOMIC_RELAXED);
+		accepted += __atomic_load_n(&srv->workers[i].dw.stats.accepted, __ATOMIC_RELAXED);
+		refused += __atomic_load_n(&srv->workers[i].dw.stats.refused_max_conns,
+					   __ATOMIC_RELAXED);
+		per_addr += __atomic_load_n(&srv->workers[i].dw.stats.refused_per_addr,
+					    __ATOMIC_RELAXED);
+	}
+#define EMIT(...)                                                                \
+	do {                                                                     \
+		int k__ = snprintf(out + n, cap - n, __VA_ARGS__);               \
+		if (k__ > 0 && (size_t)k__ < cap - n)                            \
+			n += (size_t)k__;                                        \
+	} while (0)
+	EMIT("# HELP columba_up_seconds Seconds since columbad started.\n"
+	     "# TYPE columba_up_seconds gauge\ncolumba_up_seconds %llu\n",
+	     (unsigned long long)((clock_mono_ms() - srv->started_ms) / 1000));
+	EMIT("# HELP columba_connections_open Open connections, all listeners.\n"
+	     "# TYPE columba_connections_open gauge\ncolumba_connections_open %llu\n",
+	     (unsigned long long)conns);
+	EMIT("# HELP columba_connections_accepted_total Connections accepted.\n"
+	     "# TYPE columba_connections_accepted_total counter\n"
+	     "columba_connections_accepted_total %llu\n", (unsigned long long)accepted);
+	EMIT("# HELP columba_connections_refused_total Connections refused by a limit.\n"
+	     "# TYPE columba_connections_refused_total counter\n"
+	     "columba_connections_refused_total{limit=\"max_connections\"} %llu\n"
+	     "columba_connections_refused_total{limit=\"per_address\"} %llu\n",
+	     (unsigned long long)refused, (unsigned long long)per_addr);
+	EMIT("# HELP columba_tls_handshakes_total TLS handshakes completed.\n"
+	     "# TYPE columba_tls_handshakes_total counter\ncolumba_tls_handshakes_total %llu\n",
+	     (unsigned long long)SUM(tls_handshakes));
+	EMIT("# HELP columba_tls_handshake_failures_total TLS handshakes that failed.\n"
+	     "# TYPE columba_tls_handshake_failures_total counter\n"
+	     "columba_tls_handshake_failures_total %llu\n",
+	     (unsigned long long)SUM(tls_handshake_failures));
+	EMIT("# HELP columba_http_requests_total HTTP requests framed and routed.\n"
+	     "# TYPE columba_http_requests_total counter\ncolumba_http_requests_total %llu\n",
+	     (unsigned long long)SUM(requests));
+	EMIT("# HELP columba_http_responses_total HTTP responses by status class.\n"
+	     "# TYPE columba_http_responses_total counter\n");
+	for (int k = 1; k <= 5; k++)
+		EMIT("columba_http_responses_total{class=\"%dxx\"} %llu\n", k,
+		     (unsigned long long)SUM(responses[k]));
+	EMIT("# HELP columba_http_bad_requests_total Requests rejected by the parser.\n"
+	     "# TYPE columba_http_bad_requests_total counter\n"
+	     "columba_http_bad_requests_total %llu\n", (unsigned long long)SUM(bad_requests));
+	EMIT("# HELP columba_timeouts_total Connections closed by a timeout.\n"
+	     "# TYPE columba_timeouts_total counter\n"
+	     "columba_timeouts_total{kind=\"handshake\"} %llu\n"
+	     "columba_timeouts_total{kind=\"request\"} %llu\n"
+	     "columba_timeouts_total{kind=\"idle\"} %llu\n",
+	     (unsigned long long)SUM(timeouts_handshake),
+	     (unsigned long long)SUM(timeouts_header), (unsigned long long)SUM(timeouts_idle));
+#undef EMIT
+	return gw_respond(c, req, 200, "text/plain; version=0.0.4", out, n, NULL, 0);
+}
+
+int gw_api_routes(struct gw_server *srv)
+{
+	int r;
+
+	r = http_router_init(&srv->api, 16);
+	if (!r)
+		r = http_router_init(&srv->admin, 8);
+	if (!r)
+		r = http_router_add(&srv->api, HTTP_M_GET, "/healthz", h_healthz, srv);
+	if (!r)
+		r = http_router_add(&srv->admin, HTTP_M_GET, "/healthz", h_healthz, srv);
+	if (!r)
+		r = http_router_add(&srv->admin, HTTP_M_GET, "/metrics", h_metrics, srv);
+	return r;
+}

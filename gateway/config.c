@@ -1,0 +1,366 @@
+#include "gateway/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/compiler.h"
+#include "dataplane/worker.h"
+
+enum opt_type { T_U32, T_BOOL, T_STR, T_ADDR, T_LEVEL };
+
+struct opt {
+	const char *section;
+	const char *key;
+	enum opt_type type;
+	size_t off;
+	size_t size;    /* T_STR: buffer size */
+	uint64_t min, max;
+	const char *def;
+	const char *help;
+};
+
+#define O(f) offsetof(struct gw_config, f), sizeof(((struct gw_config *)0)->f)
+
+static const struct opt opts[] = {
+	{ "server", "state_dir", T_STR, O(state_dir), 0, 0, "./var",
+	  "directory for keys, data, WAL and the development certificate" },
+	{ "server", "workers", T_U32, O(workers), 0, 256, "0",
+	  "worker threads; 0 = one per core minus one (at least 1)" },
+	{ "server", "pin_workers", T_BOOL, O(pin_workers), 0, 0, "true",
+	  "pin each worker to its own CPU" },
+	{ "server", "log_level", T_LEVEL, O(log_level), 0, 0, "info", "debug, info, warn or error" },
+	{ "server", "domain", T_STR, O(domain), 0, 0, "localhost",
+	  "the SIP domain and realm users belong to" },
+	{ "server", "backend", T_STR, O(backend), 0, 0, "uring", "data plane: uring" },
+	{ "server", "drain_timeout_ms", T_U32, O(drain_timeout_ms), 0, 600000, "10000",
+	  "on SIGTERM, how long in-flight work may take before connections are reset" },
+
+	{ "http", "listen", T_ADDR, O(http_listen), 0, 0, "*:8443",
+	  "HTTPS API address (host:port, [v6]:port or *:port)" },
+	{ "http", "admin_listen", T_ADDR, O(admin_listen), 0, 0, "127.0.0.1:8081",
+	  "plain-HTTP admin address for /healthz and /metrics (keep it on loopback)" },
+	{ "http", "admin", T_BOOL, O(admin_enabled), 0, 0, "true", "serve the admin listener" },
+	{ "http", "max_connections", T_U32, O(max_connections), 1, 10000000, "65536",
+	  "open connections per worker" },
+	{ "http", "max_connections_per_address", T_U32, O(max_conns_per_addr), 1, 10000000,
+	  "1024", "open connections from one IP address, per worker" },
+	{ "http", "header_timeout_ms", T_U32, O(header_timeout_ms), 100, 600000, "10000",
+	  "time allowed to receive a whole request once it started (slowloris): 408, close" },
+	{ "http", "idle_timeout_ms", T_U32, O(idle_timeout_ms), 100, 3600000, "60000",
+	  "keep-alive: close a connection idle this long" },
+	{ "http", "max_request_line", T_U32, O(max_request_line), 64, 65536, "8192",
+	  "request-line bytes (414 past it)" },
+	{ "http", "max_headers", T_U32, O(max_headers), 4, 256, "64", "header lines (431)" },
+	{ "http", "max_header_bytes", T_U32, O(max_header_bytes), 256, 262144, "16384",
+	  "whole request head (431)" },
+	{ "http", "max_body_bytes", T_U32, O(max_body_bytes), 64, 1048576, "16384",
+	  "request body (413)" },
+	{ "http", "send_queue_bytes", T_U32, O(send_queue_bytes), 16384, 67108864, "262144",
+	  "unsent bytes a connection may queue before it is considered stuck" },
+
+	{ "tls", "certificate", T_STR, O(cert_file), 0, 0, "",
+	  "PEM certificate chain; empty = a generated development certificate" },
+	{ "tls", "private_key", T_STR, O(key_file), 0, 0, "", "PEM private key" },
+	{ "tls", "handshake_timeout_ms", T_U32, O(handshake_timeout_ms), 100, 600000, "10000",
+	  "time allowed for a TLS handshake" },
+	{ "tls", "session_tickets", T_BOOL, O(session_tickets), 0, 0, "true",
+	  "issue TLS session tickets (resumption)" },
+};
+
+static const char *type_name(enum opt_type t)
+{
+	switch (t) {
+	case T_U32: return "integer";
+	case T_BOOL: return "boolean";
+	case T_STR: return "string";
+	case T_ADDR: return "address";
+	case T_LEVEL: return "level";
+	}
+	return "?";
+}
+
+static const struct opt *find_opt(const char *section, const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (strcmp(opts[i].section, section) == 0 && strcmp(opts[i].key, key) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static bool known_section(const char *section)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (strcmp(opts[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+/* Parse value into the field; on error write the rule (without location). */
+static int set_value(struct gw_config *cfg, const struct opt *o, const char *value,
+		     char *err, size_t errlen)
+{
+	char *field = (char *)cfg + o->off;
+
+	switch (o->type) {
+	case T_U32: {
+		char *end;
+		unsigned long long v;
+
+		if (value[0] < '0' || value[0] > '9')
+			goto bad_int;
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (errno || *end)
+			goto bad_int;
+		if (v < o->min || v > o->max) {
+			snprintf(err, errlen, "%s is out of range %llu..%llu", value,
+				 (unsigned long long)o->min, (unsigned long long)o->max);
+			return -EINVAL;
+		}
+		*(uint32_t *)(void *)field = (uint32_t)v;
+		return 0;
+bad_int:
+		snprintf(err, errlen, "\"%s\" is not a non-negative integer", value);
+		return -EINVAL;
+	}
+	case T_BOOL:
+		if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") ||
+		    !strcmp(value, "1"))
+			*(bool *)(void *)field = true;
+		else if (!strcmp(value, "false") || !strcmp(value, "no") ||
+			 !strcmp(value, "off") || !strcmp(value, "0"))
+			*(bool *)(void *)field = false;
+		else {
+			snprintf(err, errlen, "\"%s\" is not a boolean (true/false)", value);
+			return -EINVAL;
+		}
+		return 0;
+	case T_STR:
+		if (strlen(value) >= o->size) {
+			snprintf(err, errlen, "value longer than %zu bytes", o->size - 1);
+			return -EINVAL;
+		}
+		memcpy(field, value, strlen(value) + 1);
+		return 0;
+	case T_ADDR:
+		if (dp_addr_parse(value, (struct dp_addr *)(void *)field)) {
+			snprintf(err, errlen,
+				 "\"%s\" is not an address (host:port, [v6]:port or *:port)", value);
+			return -EINVAL;
+		}
+		return 0;
+	case T_LEVEL:
+		if (log_parse_level(value, (enum log_level *)(void *)field)) {
+			snprintf(err, errlen, "\"%s\" is not a level (debug, info, warn, error)",
+				 value);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void gw_config_defaults(struct gw_config *cfg)
+{
+	char err[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		BUG_ON(set_value(cfg, &opts[i], opts[i].def, err, sizeof(err)) != 0);
+}
+
+struct load_state {
+	struct gw_config *cfg;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+/* Debian's inih passes no line number: ini_parse_file() returns the line of
+ * the first handler failure, and gw_config_load() prefixes it. */
+static int ini_cb(void *user, const char *section, const char *key, const char *value)
+{
+	struct load_state *st = user;
+	const struct opt *o;
+	char why[256];
+
+	if (st->failed)
+		return 0;
+	if (!key) /* a section header alone */
+		return 1;
+	if (!known_section(section)) {
+		snprintf(st->err, st->errlen, "unknown section [%s]", section);
+		st->failed = 1;
+		return 0;
+	}
+	o = find_opt(section, key);
+	if (!o) {
+		snprintf(st->err, st->errlen, "unknown key \"%s\" in [%s]", key, section);
+		st->failed = 1;
+		return 0;
+	}
+	if (set_value(st->cfg, o, value, why, sizeof(why))) {
+		snprintf(st->err, st->errlen, "[%s] %s: %s", section, key, why);
+		st->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int gw_config_load(struct gw_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct load_state st = { cfg, err, errlen, 0 };
+	FILE *f = fopen(path, "r");
+	int r;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open the configuration file: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	r = ini_parse_file(f, ini_cb, &st);
+	fclose(f);
+	if (st.failed) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s:%d: %s", path, r, why);
+		return -EINVAL;
+	}
+	if (r > 0) {
+		snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+			 path, r);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot read the configuration file", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+int gw_config_set(struct gw_config *cfg, const char *assignment, char *err, size_t errlen)
+{
+	char section[32], key[64], why[256];
+	const char *dot = strchr(assignment, '.');
+	const char *eq = strchr(assignment, '=');
+	const struct opt *o;
+
+	if (!dot || !eq || dot > eq || (size_t)(dot - assignment) >= sizeof(section) ||
+	    (size_t)(eq - dot - 1) >= sizeof(key) || dot == assignment || eq == dot + 1) {
+		snprintf(err, errlen, "--set \"%s\": expected section.key=value", assignment);
+		return -EINVAL;
+	}
+	memcpy(section, assignment, (size_t)(dot - assignment));
+	section[dot - assignment] = '\0';
+	memcpy(key, dot + 1, (size_t)(eq - dot - 1));
+	key[eq - dot - 1] = '\0';
+	o = find_opt(section, key);
+	if (!o) {
+		snprintf(err, errlen, "--set: unknown key \"%s\" in [%s]", key, section);
+		return -EINVAL;
+	}
+	if (set_value(cfg, o, eq + 1, why, sizeof(why))) {
+		snprintf(err, errlen, "--set [%s] %s: %s", section, key, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int gw_config_finish(struct gw_config *cfg, char *err, size_t errlen)
+{
+	if (strcmp(cfg->backend, "uring") != 0) {
+		snprintf(err, errlen, "[server] backend: \"%s\" is not available (uring)",
+			 cfg->backend);
+		return -EINVAL;
+	}
+	if (cfg->state_dir[0] == '\0') {
+		snprintf(err, errlen, "[server] state_dir: must not be empty");
+		return -EINVAL;
+	}
+	if (cfg->workers == 0) {
+		unsigned n = dp_online_cpus();
+		cfg->workers = n > 1 ? n - 1 : 1;
+	}
+	if ((cfg->cert_file[0] == '\0') != (cfg->key_file[0] == '\0')) {
+		snprintf(err, errlen,
+			 "[tls] certificate and private_key: set both, or neither for a development certificate");
+		return -EINVAL;
+	}
+	if (cfg->max_conns_per_addr > cfg->max_connections)
+		cfg->max_conns_per_addr = cfg->max_connections;
+	if (cfg->max_header_bytes < cfg->max_request_line + 4) {
+		snprintf(err, errlen, "[http] max_header_bytes (%u) must exceed max_request_line (%u)",
+			 cfg->max_header_bytes, cfg->max_request_line);
+		return -EINVAL;
+	}
+	cfg->dev_cert = cfg->cert_file[0] == '\0';
+	if (cfg->dev_cert) {
+		int n1 = snprintf(cfg->cert_file, sizeof(cfg->cert_file), "%s/tls/dev-cert.pem",
+				  cfg->state_dir);
+		int n2 = snprintf(cfg->key_file, sizeof(cfg->key_file), "%s/tls/dev-key.pem",
+				  cfg->state_dir);
+		if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof(cfg->cert_file) ||
+		    (size_t)n2 >= sizeof(cfg->key_file)) {
+			snprintf(err, errlen, "[server] state_dir: path too long");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void gw_config_describe(FILE *out)
+{
+	const char *sec = "";
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		const struct opt *o = &opts[i];
+
+		if (strcmp(sec, o->section)) {
+			fprintf(out, "%s[%s]\n", i ? "\n" : "", o->section);
+			sec = o->section;
+		}
+		fprintf(out, "  %-28s %-8s default %-16s %s", o->key, type_name(o->type),
+			o->def[0] ? o->def : "\"\"", o->help);
+		if (o->type == T_U32)
+			fprintf(out, " (%llu..%llu)", (unsigned long long)o->min,
+				(unsigned long long)o->max);
+		fputc('\n', out);
+	}
+}
+
+
+void gw_config_dump(const struct gw_config *cfg, FILE *out)
+{
+	const char *sec = "";
+	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	char buf[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		const struct opt *o = &opts[i];
+		const char *field = (const char *)cfg + o->off;
+
+		if (strcmp(sec, o->section)) {
+			fprintf(out, "%s[%s]\n", i ? "\n" : "", o->section);
+			sec = o->section;
+		}
+		fprintf(out, "%s = ", o->key);
+		switch (o->type) {
+		case T_U32: fprintf(out, "%u\n", *(const uint32_t *)(const void *)field); break;
+		case T_BOOL: fprintf(out, "%s\n", *(const bool *)(const void *)field ? "true" : "false"); break;
+		case T_STR: fprintf(out, "%s\n", field); break;
+		case T_LEVEL: fprintf(out, "%s\n", levels[*(const enum log_level *)(const void *)field]); break;
+		case T_ADDR: {
+			const struct dp_addr *a = (const struct dp_addr *)(const void *)field;
+			if (a->family == AF_UNSPEC)
+				fprintf(out, "*:%u\n", a->port);
+			else
+				fprintf(out, "%s\n", dp_addr_format(a, buf, sizeof(buf)));
+			break;
+		}
+		}
+	}
+}

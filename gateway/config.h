@@ -1,0 +1,82 @@
+/*
+ * columbad's configuration: an INI file (inih) plus command-line overrides
+ * ("--set section.key=value"), checked as a whole before anything starts.
+ *
+ * Every setting has a type, a range and a default (docs/configuration.md
+ * lists them; gw_config_describe() prints them). Any bad setting — unknown
+ * section or key, a value out of range, an unreadable certificate — yields
+ * one line naming the file, line, key and rule; columbad exits with 2.
+ */
+#ifndef COLUMBA_GATEWAY_CONFIG_H
+#define COLUMBA_GATEWAY_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/log.h"
+#include "dataplane/dp.h"
+
+struct gw_config {
+	/* [server] */
+	char state_dir[PATH_MAX];
+	uint32_t workers;          /* 0: one per core minus one, at least 1 */
+	bool pin_workers;
+	enum log_level log_level;
+	char domain[256];
+	char backend[16];          /* "uring" */
+	uint32_t drain_timeout_ms;
+
+	/* [http] */
+	struct dp_addr http_listen;
+	struct dp_addr admin_listen;
+	bool admin_enabled;
+	uint32_t max_connections;      /* per worker */
+	uint32_t max_conns_per_addr;   /* per worker */
+	uint32_t header_timeout_ms;    /* whole request (head and body) */
+	uint32_t idle_timeout_ms;      /* keep-alive wait for the next request */
+	uint32_t max_request_line;
+	uint32_t max_headers;
+	uint32_t max_header_bytes;
+	uint32_t max_body_bytes;
+	uint32_t send_queue_bytes;
+
+	/* [tls] */
+	char cert_file[PATH_MAX];  /* empty: development certificate */
+	char key_file[PATH_MAX];
+	uint32_t handshake_timeout_ms;
+	bool session_tickets;
+
+	/* Derived by gw_config_finish(). */
+	bool dev_cert;
+};
+
+/* gw_config_defaults - every setting at its default. */
+void gw_config_defaults(struct gw_config *cfg);
+
+/*
+ * gw_config_load - read an INI file over the current values.
+ * Returns 0, or -EINVAL / -errno with one line in err.
+ */
+int gw_config_load(struct gw_config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * gw_config_set - apply "section.key=value" (a command-line override).
+ * Returns 0 or -EINVAL with one line in err.
+ */
+int gw_config_set(struct gw_config *cfg, const char *assignment, char *err, size_t errlen);
+
+/*
+ * gw_config_finish - resolve derived values (workers, certificate paths)
+ * and check cross-setting rules. Returns 0 or -EINVAL with err.
+ */
+int gw_config_finish(struct gw_config *cfg, char *err, size_t errlen);
+
+/* gw_config_describe - print every setting, its type, range and default. */
+void gw_config_describe(FILE *out);
+
+/* gw_config_dump - print the effective configuration as INI. */
+void gw_config_dump(const struct gw_config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,503 @@
+/*
+ * The connection layer: TLS (or plain) bytes in, HTTP/1.1 requests framed,
+ * routed and answered in order, keep-alive and pipelining, timeouts.
+ *
+ * Memory: an idle connection holds only its struct gw_conn and wolfSSL's
+ * session. Bytes of a request that arrived incompletely are copied into a
+ * request buffer from the worker's pool, which goes back the moment the
+ * request is complete; complete requests are parsed where they landed (the
+ * TLS plaintext scratch) without a copy.
+ */
+#include "gateway/gw.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/compiler.h"
+#include "base/log.h"
+
+enum { T_NONE, T_HANDSHAKE, T_HEADER, T_IDLE };
+
+struct gw_reqbuf {
+	struct http_parser ps;
+	struct http_request req;
+	uint32_t len;
+	bool sent_continue;
+	struct http_header hdrs[]; /* limits.headers_max, then the data */
+};
+
+struct gw_conn {
+	struct dp_conn *dc;
+	struct gw_worker *gw;
+	const struct gw_listener *lst;
+	struct gw_conn *next, *prev;
+	struct tls_conn tls;
+	struct gw_reqbuf *rb;
+	struct dp_timer timer;
+	uint8_t timer_kind;
+	bool closing;
+	bool draining;
+	bool resp_close;  /* the response being built closes the connection */
+	struct http_str body;
+	uint32_t served;
+};
+
+static char *rb_data(const struct gw_worker *gw, struct gw_reqbuf *rb)
+{
+	return (char *)&rb->hdrs[gw->limits.headers_max];
+}
+
+static size_t rb_cap(const struct gw_worker *gw)
+{
+	return gw->limits.head_max + gw->limits.body_max;
+}
+
+struct http_str gw_conn_body(const struct gw_conn *conn)
+{
+	return conn->body;
+}
+
+struct gw_worker *gw_conn_worker(const struct gw_conn *conn)
+{
+	return conn->gw;
+}
+
+static void arm(struct gw_conn *conn, uint8_t kind)
+{
+	const struct gw_config *cfg = &conn->gw->srv->cfg;
+	uint32_t ms = kind == T_HANDSHAKE ? cfg->handshake_timeout_ms :
+		      kind == T_HEADER ? cfg->header_timeout_ms : cfg->idle_timeout_ms;
+
+	conn->timer_kind = kind;
+	dp_worker_timer_in(&conn->gw->dw, &conn->timer, ms);
+}
+
+static void conn_close(struct gw_conn *conn, bool abort_conn)
+{
+	if (conn->closing)
+		return;
+	conn->closing = true;
+	dp_timer_cancel(&conn->gw->dw.wheel, &conn->timer);
+	if (conn->lst->tls && !abort_conn)
+		tls_conn_close_notify(&conn->tls);
+	dp_close(conn->dc, abort_conn);
+}
+
+static int conn_send(struct gw_conn *conn, const void *p, size_t n)
+{
+	int err = conn->lst->tls ? tls_conn_write(&conn->tls, p, n) : dp_send(conn->dc, p, n);
+
+	if (err) {
+		/* The peer does not read its answers (or is gone): a pipelining
+		 * client that never reads would otherwise hold our memory. */
+		char a[64];
+		log_info("http", "send_stuck peer=%s err=%d unsent=%zu",
+			 dp_addr_format(dp_conn_peer(conn->dc), a, sizeof(a)), err,
+			 dp_conn_unsent(conn->dc));
+		conn_close(conn, true);
+	}
+	return err;
+}
+
+int gw_respond(struct gw_conn *conn, const struct http_request *req, int status,
+	       const char *content_type, const char *body, size_t body_len,
+	       const struct http_header *extra, size_t n_extra)
+{
+	struct gw_worker *gw = conn->gw;
+	struct http_response rsp = {
+		.status = status,
+		.content_type = content_type,
+		.keep_alive = req && req->keep_alive && !conn->draining && !conn->resp_close,
+		.head_only = req && req->method_id == HTTP_M_HEAD,
+		.extra = extra,
+		.n_extra = n_extra,
+		.body = body,
+		.body_len = body_len,
+	};
+	ssize_t n;
+
+	if (conn->closing)
+		return -EPIPE;
+	n = http_write_response(gw->out, GW_OUT_MAX, &rsp, &gw->date, time(NULL));
+	BUG_ON(n < 0); /* handlers build bodies far below GW_OUT_MAX */
+	if (status >= 100 && status < 600)
+		atomic_fetch_add_explicit(&gw->stats.responses[status / 100], 1,
+					  memory_order_relaxed);
+	if (!rsp.keep_alive)
+		conn->resp_close = true;
+	return conn_send(conn, gw->out, (size_t)n);
+}
+
+int gw_respond_error(struct gw_conn *conn, const struct http_request *req, int status,
+		     const char *code, const char *detail)
+{
+	struct gw_worker *gw = conn->gw;
+	struct http_response rsp = {
+		.status = status,
+		.keep_alive = req && req->keep_alive && !conn->draining && !conn->resp_close,
+		.head_only = req && req->method_id == HTTP_M_HEAD,
+	};
+	ssize_t n;
+
+	if (conn->closing)
+		return -EPIPE;
+	n = http_write_json_error(gw->out, GW_OUT_MAX, &rsp, code, detail, strlen(detail),
+				  &gw->date, time(NULL));
+	BUG_ON(n < 0);
+	atomic_fetch_add_explicit(&gw->stats.responses[status / 100], 1, memory_order_relaxed);
+	if (!rsp.keep_alive)
+		conn->resp_close = true;
+	return conn_send(conn, gw->out, (size_t)n);
+}
+
+/* Answer a request whose head could not be parsed, then close. */
+static void reject(struct gw_conn *conn, int perr)
+{
+	struct gw_worker *gw = conn->gw;
+	char a[64];
+
+	atomic_fetch_add_explicit(&gw->stats.bad_requests, 1, memory_order_relaxed);
+	log_debug("http", "bad_request peer=%s err=%s",
+		  dp_addr_format(dp_conn_peer(conn->dc), a, sizeof(a)), http_perr_code(perr));
+	conn->resp_close = true;
+	gw_respond_error(conn, NULL, http_perr_status(perr), http_perr_code(perr),
+			 http_perr_detail(perr));
+}
+
+static void dispatch(struct gw_conn *conn, const struct http_request *req, struct http_str body)
+{
+	struct gw_worker *gw = conn->gw;
+	struct http_route_match m;
+	int r;
+
+	atomic_fetch_add_explicit(&gw->stats.requests, 1, memory_order_relaxed);
+	conn->served++;
+	conn->body = body;
+	r = http_router_lookup(conn->lst->router, req->method_id, req->path, &m);
+	if (r == 0) {
+		m.fn(conn, req, m.param, m.arg);
+	} else if (r == 405) {
+		char allow[HTTP_ALLOW_MAX + 1];
+		struct http_header h = { { "Allow", 5 }, { allow, m.allow.n } };
+
+		memcpy(allow, m.allow.p, m.allow.n);
+		allow[m.allow.n] = '\0';
+		struct http_response rsp = {
+			.status = 405,
+			.keep_alive = req->keep_alive && !conn->draining,
+			.head_only = req->method_id == HTTP_M_HEAD,
+			.extra = &h,
+			.n_extra = 1,
+		};
+		ssize_t n = http_write_json_error(gw->out, GW_OUT_MAX, &rsp, "method_not_allowed",
+						  "this path does not accept that method", 37,
+						  &gw->date, time(NULL));
+		BUG_ON(n < 0);
+		atomic_fetch_add_explicit(&gw->stats.responses[4], 1, memory_order_relaxed);
+		if (!rsp.keep_alive)
+			conn->resp_close = true;
+		conn_send(conn, gw->out, (size_t)n);
+	} else if (r == 501) {
+		gw_respond_error(conn, req, 501, "not_implemented", "unknown method");
+	} else {
+		gw_respond_error(conn, req, 404, "not_found", "no such resource");
+	}
+	conn->body = (struct http_str){ NULL, 0 };
+}
+
+/*
+ * Frame and serve every complete request at the start of buf. Returns the
+ * bytes consumed; what is left is the start of an incomplete request.
+ * ps/req hold the parse state for the first request (resumed or fresh).
+ */
+static size_t serve(struct gw_conn *conn, struct http_parser *ps, struct http_request *req,
+		    const char *buf, size_t len, bool *sent_continue)
+{
+	size_t off = 0;
+
+	while (off < len && !conn->closing && !conn->resp_close) {
+		ssize_t head = http_parse_request(ps, buf + off, len - off, req);
+		struct http_str body;
+		ssize_t blen;
+
+		if (head == HTTP_EAGAIN)
+			break;
+		if (head < 0) {
+			reject(conn, (int)head);
+			return len;
+		}
+		blen = http_body_frame(req, buf + off + head, len - off - (size_t)head, &body);
+		if (blen == HTTP_EAGAIN) {
+			if ((req->flags & HTTP_F_EXPECT_100) && sent_continue && !*sent_continue) {
+				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+				*sent_continue = true;
+				conn_send(conn, cont, sizeof(cont) - 1);
+			}
+			break;
+		}
+		dispatch(conn, req, body);
+		off += (size_t)head + (size_t)blen;
+		if (sent_continue)
+			*sent_continue = false;
+		http_parser_init(ps, &conn->gw->limits);
+		req->headers = conn->rb ? conn->rb->hdrs : conn->gw->hdrs;
+		req->headers_cap = conn->gw->limits.headers_max;
+	}
+	if (conn->resp_close && !conn->closing)
+		conn_close(conn, false);
+	return conn->closing ? len : off;
+}
+
+static void rb_release(struct gw_conn *conn)
+{
+	pool_put(&conn->gw->reqbufs, conn->rb);
+	conn->rb = NULL;
+}
+
+static void rb_reset_parser(struct gw_conn *conn)
+{
+	struct gw_reqbuf *rb = conn->rb;
+
+	http_parser_init(&rb->ps, &conn->gw->limits);
+	memset(&rb->req, 0, sizeof(rb->req));
+	rb->req.headers = rb->hdrs;
+	rb->req.headers_cap = conn->gw->limits.headers_max;
+	rb->sent_continue = false;
+}
+
+/* Plaintext bytes of the HTTP stream, in order. */
+static void http_input(void *arg, const uint8_t *data, size_t len)
+{
+	struct gw_conn *conn = arg;
+	struct gw_worker *gw = conn->gw;
+	const char *p = (const char *)data;
+	size_t used;
+
+	if (conn->closing || conn->resp_close)
+		return;
+	if (!conn->rb) {
+		struct http_parser ps;
+		struct http_request req = { .headers = gw->hdrs,
+					    .headers_cap = gw->limits.headers_max };
+
+		http_parser_init(&ps, &gw->limits);
+		used = serve(conn, &ps, &req, p, len, NULL);
+		if (used == len || conn->closing) {
+			if (!conn->closing)
+				arm(conn, T_IDLE);
+			return;
+		}
+		/* An incomplete request: keep its bytes. */
+		conn->rb = pool_get(&gw->reqbufs);
+		if (!conn->rb) {
+			atomic_fetch_add_explicit(&gw->stats.rejected_busy, 1, memory_order_relaxed);
+			struct http_header ra = { { "Retry-After", 11 }, { "1", 1 } };
+			conn->resp_close = true;
+			struct http_response rsp = { .status = 503, .keep_alive = false,
+						     .extra = &ra, .n_extra = 1 };
+			ssize_t n = http_write_json_error(gw->out, GW_OUT_MAX, &rsp, "busy",
+							  "too many requests in progress", 29,
+							  &gw->date, time(NULL));
+			BUG_ON(n < 0);
+			conn_send(conn, gw->out, (size_t)n);
+			conn_close(conn, false);
+			return;
+		}
+		rb_reset_parser(conn);
+		p += used;
+		len -= used;
+		conn->rb->len = 0;
+		arm(conn, T_HEADER);
+	}
+	/* Append, then serve from the buffer; the parser resumes where it was. */
+	struct gw_reqbuf *rb = conn->rb;
+	char *d = rb_data(gw, rb);
+	if (len > rb_cap(gw) - rb->len) {
+		/* More than a maximal request: the limits will reject it; keep
+		 * just enough for the parser to say which one. */
+		len = rb_cap(gw) - rb->len;
+	}
+	memcpy(d + rb->len, p, len);
+	rb->len += (uint32_t)len;
+	for (;;) {
+		used = serve(conn, &rb->ps, &rb->req, d, rb->len, &rb->sent_continue);
+		if (conn->closing)
+			return;
+		if (used == 0) {
+			if (rb->len == rb_cap(gw)) {
+				/* Full yet incomplete: the head is within limits,
+				 * so the body cannot be (the parser checked
+				 * Content-Length against body_max). Defensive. */
+				reject(conn, HTTP_E_HEAD_TOO_LARGE);
+				conn_close(conn, false);
+			}
+			return;
+		}
+		memmove(d, d + used, rb->len - used);
+		rb->len -= (uint32_t)used;
+		rb_reset_parser(conn);
+		if (rb->len == 0) {
+			rb_release(conn);
+			arm(conn, T_IDLE);
+			return;
+		}
+		arm(conn, T_HEADER); /* a new request started */
+	}
+}
+
+static void on_timer(struct dp_timer *t, void *arg)
+{
+	struct gw_conn *conn = arg;
+	struct gw_worker *gw = conn->gw;
+	char a[64];
+
+	(void)t;
+	if (conn->closing)
+		return;
+	dp_addr_format(dp_conn_peer(conn->dc), a, sizeof(a));
+	switch (conn->timer_kind) {
+	case T_HANDSHAKE:
+		atomic_fetch_add_explicit(&gw->stats.timeouts_handshake, 1, memory_order_relaxed);
+		log_debug("tls", "handshake_timeout peer=%s", a);
+		conn_close(conn, true);
+		break;
+	case T_HEADER:
+		/* Slowloris or a stalled client: 408, then close (RFC 9110 §15.5.9). */
+		atomic_fetch_add_explicit(&gw->stats.timeouts_header, 1, memory_order_relaxed);
+		log_info("http", "request_timeout peer=%s", a);
+		conn->resp_close = true;
+		gw_respond_error(conn, NULL, 408, "request_timeout",
+				 "the request was not received in time");
+		conn_close(conn, false);
+		break;
+	case T_IDLE:
+		atomic_fetch_add_explicit(&gw->stats.timeouts_idle, 1, memory_order_relaxed);
+		conn_close(conn, false);
+		break;
+	default:
+		break;
+	}
+}
+
+static int on_open(struct dp_conn *dc, void *arg)
+{
+	struct gw_listener *lst = arg;
+	struct gw_worker *gw = container_of(dp_conn_worker(dc), struct gw_worker, dw);
+	struct gw_conn *conn = pool_get_zeroed(&gw->conns);
+
+	if (!conn)
+		return -ENOMEM;
+	conn->dc = dc;
+	conn->gw = gw;
+	conn->lst = lst;
+	dp_timer_init(&conn->timer, on_timer, conn);
+	if (lst->tls && tls_conn_init(&conn->tls, gw->tls, dc) != 0) {
+		pool_put(&gw->conns, conn);
+		return -ENOMEM;
+	}
+	conn->next = gw->live;
+	if (gw->live)
+		gw->live->prev = conn;
+	gw->live = conn;
+	dp_conn_set_udata(dc, conn);
+	arm(conn, lst->tls ? T_HANDSHAKE : T_IDLE);
+	return 0;
+}
+
+static void on_data(struct dp_conn *dc, const uint8_t *data, size_t len)
+{
+	struct gw_conn *conn = dp_conn_udata(dc);
+	struct gw_worker *gw = conn->gw;
+	bool was_done;
+	int r;
+
+	if (conn->closing)
+		return;
+	if (!conn->lst->tls) {
+		http_input(conn, data, len);
+		return;
+	}
+	was_done = conn->tls.handshake_done;
+	r = tls_conn_feed(&conn->tls, data, len, gw->scratch, GW_TLS_SCRATCH, http_input, conn);
+	if (!was_done && conn->tls.handshake_done) {
+		atomic_fetch_add_explicit(&gw->stats.tls_handshakes, 1, memory_order_relaxed);
+		if (conn->timer_kind == T_HANDSHAKE && !conn->closing)
+			arm(conn, conn->rb ? T_HEADER : T_IDLE);
+	}
+	if (r == 0 || conn->closing)
+		return;
+	if (r == TLS_E_HANDSHAKE) {
+		char a[64];
+		atomic_fetch_add_explicit(&gw->stats.tls_handshake_failures, 1,
+					  memory_order_relaxed);
+		log_debug("tls", "handshake_failed peer=%s",
+			  dp_addr_format(dp_conn_peer(dc), a, sizeof(a)));
+		conn->closing = true;
+		dp_timer_cancel(&gw->dw.wheel, &conn->timer);
+		dp_close(dc, false); /* flush the alert wolfSSL queued */
+		return;
+	}
+	conn_close(conn, r != TLS_E_CLOSED);
+}
+
+static void on_drain(struct dp_conn *dc)
+{
+	(void)dc; /* responses are small; stuck senders are closed in conn_send */
+}
+
+static void on_close(struct dp_conn *dc, int err)
+{
+	struct gw_conn *conn = dp_conn_udata(dc);
+	struct gw_worker *gw;
+
+	(void)err;
+	if (!conn)
+		return;
+	gw = conn->gw;
+	dp_timer_cancel(&gw->dw.wheel, &conn->timer);
+	if (conn->lst->tls)
+		tls_conn_free(&conn->tls);
+	if (conn->rb)
+		rb_release(conn);
+	if (conn->prev)
+		conn->prev->next = conn->next;
+	else
+		gw->live = conn->next;
+	if (conn->next)
+		conn->next->prev = conn->prev;
+	pool_put(&gw->conns, conn);
+}
+
+void gw_conn_drain_all(struct gw_worker *gw)
+{
+	for (struct gw_conn *c = gw->live; c; c = c->next) {
+		c->draining = true;
+		/* Idle ones go now; those mid-request finish, answer with
+		 * Connection: close, and go then. */
+		if (!c->rb && !c->closing && (c->timer_kind == T_IDLE || c->timer_kind == T_HANDSHAKE))
+			conn_close(c, c->timer_kind == T_HANDSHAKE);
+	}
+}
+
+/* Sizes for the pools (gateway/worker.c). */
+size_t gw__conn_size(void);
+size_t gw__reqbuf_size(const struct http_limits *lim);
+
+size_t gw__conn_size(void)
+{
+	return sizeof(struct gw_conn);
+}
+
+size_t gw__reqbuf_size(const struct http_limits *lim)
+{
+	return sizeof(struct gw_reqbuf) + lim->headers_max * sizeof(struct http_header) +
+	       lim->head_max + lim->body_max;
+}
+
+const struct dp_handler gw_conn_handler = {
+	.on_open = on_open,
+	.on_data = on_data,
+	.on_drain = on_drain,
+	.on_close = on_close,
+};

@@ -1,0 +1,354 @@
+/*
+ * columbad: the gateway daemon and its admin subcommands.
+ *
+ *   columbad [options]                 run the gateway
+ *   columbad --check-config [options]  check the configuration, exit 0 or 2
+ *   columbad --version                 versions (wolfSSL, its assembly)
+ *   columbad --help-config             every setting, with range and default
+ *
+ * Exit codes: 0 after a clean stop, 1 on a run-time failure, 2 for a bad
+ * configuration or command line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "columba_config.h"
+#include "dataplane/tls/tls.h"
+#include "dataplane/uring/uring.h"
+#include "gateway/gw.h"
+
+#define EXIT_CONFIG 2
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: columbad [-c FILE] [--set section.key=value]... [--state-dir DIR]\n"
+		"                [--workers N] [--log-level LEVEL] [--check-config]\n"
+		"       columbad --version | --help | --help-config\n"
+		"\n"
+		"  -c, --config FILE      INI configuration file (default: none, built-in defaults)\n"
+		"  -s, --set S.K=V        override one setting, e.g. --set http.listen=*:9443\n"
+		"  -d, --state-dir DIR    same as --set server.state_dir=DIR\n"
+		"  -w, --workers N        same as --set server.workers=N\n"
+		"  -l, --log-level LEVEL  same as --set server.log_level=LEVEL\n"
+		"      --check-config     check the configuration and the TLS files, then exit\n"
+		"      --print-config     print the effective configuration, then exit\n"
+		"      --help-config      list every setting with its range and default\n"
+		"      --version          print versions and exit\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reloads the certificate.\n");
+}
+
+static void print_version(void)
+{
+	printf("columbad %s\n%s (assembly %s)\n", COLUMBA_VERSION, tls_library_version(),
+	       tls_library_asm() ? "on: AES-NI, Intel and SP x86_64 paths" :
+				   "off: stock build, see docs/build.md");
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Create the development certificate on first start; log its fingerprint. */
+static int ensure_dev_cert(const struct gw_config *cfg)
+{
+	char dir[PATH_MAX + 8], fp[128], err[256];
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/tls", cfg->state_dir);
+	r = mkdir_p(dir, 0700);
+	if (r) {
+		log_error("main", "state_dir_unusable path=%s err=\"%s\"", dir, strerror(-r));
+		return r;
+	}
+	if (access(cfg->cert_file, F_OK) == 0 && access(cfg->key_file, F_OK) == 0) {
+		if (tls_cert_fingerprint(cfg->cert_file, fp, sizeof(fp)) == 0)
+			log_info("tls", "dev_certificate path=%s sha256=%s", cfg->cert_file, fp);
+		return 0;
+	}
+	r = tls_make_dev_cert(cfg->cert_file, cfg->key_file, fp, sizeof(fp), err, sizeof(err));
+	if (r) {
+		log_error("tls", "dev_certificate_failed err=\"%s\"", err);
+		return r;
+	}
+	log_warn("tls", "dev_certificate_created path=%s sha256=%s note=\"self-signed, for "
+			"development only: set [tls] certificate and private_key in production\"",
+		 cfg->cert_file, fp);
+	return 0;
+}
+
+static struct tls_ctx *make_tls(const struct gw_config *cfg, char *err, size_t errlen)
+{
+	struct tls_config tc = {
+		.cert_file = cfg->cert_file,
+		.key_file = cfg->key_file,
+		.alpn = "http/1.1",
+		.session_tickets = cfg->session_tickets,
+	};
+
+	return tls_ctx_new(&tc, err, errlen);
+}
+
+/* SIGHUP: new contexts for every worker, handed over through tls_next. */
+static void reload_certificates(struct gw_server *srv)
+{
+	struct tls_ctx *ctxs[256];
+	char err[512];
+	unsigned i;
+
+	for (i = 0; i < srv->n_workers; i++) {
+		ctxs[i] = make_tls(&srv->cfg, err, sizeof(err));
+		if (!ctxs[i]) {
+			log_error("tls", "reload_failed err=\"%s\" note=\"keeping the current certificate\"",
+				  err);
+			while (i-- > 0)
+				tls_ctx_put(ctxs[i]);
+			return;
+		}
+	}
+	for (i = 0; i < srv->n_workers; i++) {
+		struct tls_ctx *old = atomic_exchange(&srv->workers[i].tls_next, ctxs[i]);
+		tls_ctx_put(old); /* a reload the worker had not picked up yet */
+		uint64_t one = 1; /* wake it even if its bell is not armed */
+		ssize_t wr = write(srv->workers[i].dw.bell.efd, &one, sizeof(one));
+		(void)wr;
+	}
+	log_info("tls", "reload_requested workers=%u cert=%s", srv->n_workers, srv->cfg.cert_file);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "print-config", no_argument, NULL, 'P' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct gw_server srv;
+	struct gw_listener api_l, admin_l;
+	struct gw_config *cfg = &srv.cfg;
+	const char *config_file = NULL;
+	char err[1024];
+	bool check_only = false, print_only = false;
+	int opt, r, status = 0;
+	sigset_t sigs;
+	char **overrides;
+	int n_over = 0;
+
+	overrides = calloc((size_t)argc + 1, sizeof(*overrides));
+	if (!overrides)
+		return 1;
+	gw_config_defaults(cfg);
+	while ((opt = getopt_long(argc, argv, "c:s:d:w:l:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_file = optarg; break;
+		case 's': overrides[n_over++] = optarg; break;
+		case 'd':
+		case 'w':
+		case 'l': {
+			const char *key = opt == 'd' ? "server.state_dir" :
+					  opt == 'w' ? "server.workers" : "server.log_level";
+			size_t need = strlen(key) + strlen(optarg) + 2;
+			char *a = malloc(need);
+			if (!a)
+				return 1;
+			snprintf(a, need, "%s=%s", key, optarg);
+			overrides[n_over++] = a;
+			break;
+		}
+		case 'C': check_only = true; break;
+		case 'P': print_only = true; break;
+		case 'H': gw_config_describe(stdout); return 0;
+		case 'V': print_version(); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_CONFIG;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "columbad: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+		return EXIT_CONFIG;
+	}
+	/* The file first, then the command line over it. */
+	if (config_file && gw_config_load(cfg, config_file, err, sizeof(err))) {
+		fprintf(stderr, "columbad: config: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	for (int i = 0; i < n_over; i++) {
+		if (gw_config_set(cfg, overrides[i], err, sizeof(err))) {
+			fprintf(stderr, "columbad: config: %s\n", err);
+			return EXIT_CONFIG;
+		}
+	}
+	if (gw_config_finish(cfg, err, sizeof(err))) {
+		fprintf(stderr, "columbad: config: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	log_set_level(cfg->log_level);
+	if (print_only) {
+		gw_config_dump(cfg, stdout);
+		return 0;
+	}
+	if (tls_global_init()) {
+		fprintf(stderr, "columbad: cannot initialise wolfSSL\n");
+		return 1;
+	}
+	if (check_only) {
+		struct tls_ctx *t;
+
+		if (cfg->dev_cert) {
+			printf("columbad: configuration OK (development certificate in %s/tls)\n",
+			       cfg->state_dir);
+			return 0;
+		}
+		t = make_tls(cfg, err, sizeof(err));
+		if (!t) {
+			fprintf(stderr, "columbad: config: [tls] %s\n", err);
+			return EXIT_CONFIG;
+		}
+		tls_ctx_put(t);
+		printf("columbad: configuration OK\n");
+		return 0;
+	}
+
+	r = mkdir_p(cfg->state_dir, 0700);
+	if (r) {
+		fprintf(stderr, "columbad: config: [server] state_dir %s: %s\n", cfg->state_dir,
+			strerror(-r));
+		return EXIT_CONFIG;
+	}
+	if (cfg->dev_cert && ensure_dev_cert(cfg))
+		return 1;
+
+	/* Signals are taken synchronously by the main thread only. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (gw_api_routes(&srv)) {
+		log_error("main", "routes_failed");
+		return 1;
+	}
+	srv.started_ms = clock_mono_ms();
+	srv.n_workers = cfg->workers;
+	srv.workers = calloc(srv.n_workers, sizeof(*srv.workers));
+	if (!srv.workers)
+		return 1;
+	api_l = (struct gw_listener){ &srv, &srv.api, true };
+	admin_l = (struct gw_listener){ &srv, &srv.admin, false };
+	for (unsigned i = 0; i < srv.n_workers; i++) {
+		struct tls_ctx *t = make_tls(cfg, err, sizeof(err));
+
+		if (!t) {
+			fprintf(stderr, "columbad: config: [tls] %s\n", err);
+			return EXIT_CONFIG;
+		}
+		if (gw_worker_init(&srv.workers[i], &srv, i, t, err, sizeof(err))) {
+			log_error("main", "worker_init_failed worker=%u err=\"%s\"", i, err);
+			return 1;
+		}
+		r = dp_worker_listen(&srv.workers[i].dw, &cfg->http_listen, &gw_conn_handler, &api_l);
+		if (r) {
+			char a[64];
+			fprintf(stderr, "columbad: config: [http] listen %s: %s\n",
+				dp_addr_format(&cfg->http_listen, a, sizeof(a)), strerror(-r));
+			return EXIT_CONFIG;
+		}
+		/* The admin listener lives on worker 0 only: it is not a hot path. */
+		if (i == 0 && cfg->admin_enabled) {
+			r = dp_worker_listen(&srv.workers[i].dw, &cfg->admin_listen, &gw_conn_handler,
+					     &admin_l);
+			if (r) {
+				char a[64];
+				fprintf(stderr, "columbad: config: [http] admin_listen %s: %s\n",
+					dp_addr_format(&cfg->admin_listen, a, sizeof(a)), strerror(-r));
+				return EXIT_CONFIG;
+			}
+		}
+	}
+	for (unsigned i = 0; i < srv.n_workers; i++) {
+		r = dp_worker_start(&srv.workers[i].dw);
+		if (r) {
+			log_error("main", "worker_start_failed worker=%u err=%d", i, r);
+			return 1;
+		}
+	}
+	{
+		char a[64], b[64];
+		log_info("main", "started version=%s backend=%s workers=%u https=%s admin=%s "
+				 "state_dir=%s tls=\"%s asm=%s\"",
+			 COLUMBA_VERSION, cfg->backend, srv.n_workers,
+			 cfg->http_listen.family == AF_UNSPEC ?
+				 (snprintf(a, sizeof(a), "*:%u", cfg->http_listen.port), a) :
+				 dp_addr_format(&cfg->http_listen, a, sizeof(a)),
+			 cfg->admin_enabled ? dp_addr_format(&cfg->admin_listen, b, sizeof(b)) : "off",
+			 cfg->state_dir, tls_library_version(), tls_library_asm() ? "on" : "off");
+	}
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&sigs, &si);
+
+		if (sig < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (sig == SIGHUP) {
+			reload_certificates(&srv);
+			continue;
+		}
+		log_info("main", "stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
+		break;
+	}
+	for (unsigned i = 0; i < srv.n_workers; i++)
+		dp_worker_request_stop(&srv.workers[i].dw);
+	for (unsigned i = 0; i < srv.n_workers; i++)
+		if (dp_worker_join(&srv.workers[i].dw))
+			status = 1;
+	for (unsigned i = 0; i < srv.n_workers; i++)
+		gw_worker_fini(&srv.workers[i]);
+	free(srv.workers);
+	http_router_free(&srv.api);
+	http_router_free(&srv.admin);
+	tls_global_fini();
+	free(overrides); /* the few -d/-w/-l strings go with the process */
+	log_info("main", "stopped status=%d", status);
+	return status;
+}

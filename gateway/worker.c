@@ -1,0 +1,119 @@
+/* Per-worker gateway state and the hooks the data plane's loop calls. */
+#include "gateway/gw.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/compiler.h"
+#include "base/log.h"
+#include "dataplane/uring/uring.h"
+
+size_t gw__conn_size(void);
+size_t gw__reqbuf_size(const struct http_limits *lim);
+
+/* Requests in progress (incomplete) per worker; each buffer holds one
+ * maximal request. Past this, new partial requests get 503. */
+#define GW_REQBUFS_MAX 4096u
+
+static bool hook_poll(struct dp_worker *w, void *arg)
+{
+	struct gw_worker *gw = container_of(w, struct gw_worker, dw);
+	struct tls_ctx *next;
+
+	(void)arg;
+	/* A certificate reload: new connections use the new context; the
+	 * old one lives on in the connections that hold it. */
+	next = atomic_exchange_explicit(&gw->tls_next, NULL, memory_order_acq_rel);
+	if (next) {
+		tls_ctx_put(gw->tls);
+		gw->tls = next;
+		log_info("tls", "certificate_reloaded worker=%u", w->id);
+	}
+	return false;
+}
+
+static void hook_stop(struct dp_worker *w, void *arg)
+{
+	(void)arg;
+	gw_conn_drain_all(container_of(w, struct gw_worker, dw));
+}
+
+const struct dp_app_hooks gw_worker_hooks_template = {
+	.poll = hook_poll,
+	.on_stop = hook_stop,
+};
+
+int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
+		   struct tls_ctx *tls, char *err, size_t errlen)
+{
+	const struct gw_config *cfg = &srv->cfg;
+	struct dp_limits lim = {
+		.max_conns = cfg->max_connections,
+		.max_conns_per_addr = cfg->max_conns_per_addr,
+		.send_queue_bytes = cfg->send_queue_bytes,
+		.drain_timeout_ms = cfg->drain_timeout_ms,
+	};
+	struct dp_app_hooks hooks = gw_worker_hooks_template;
+	unsigned ncpu = dp_online_cpus();
+	int cpu = cfg->pin_workers ? (int)((id + (ncpu > 1 ? 1 : 0)) % ncpu) : -1;
+	int r;
+
+	memset(gw, 0, sizeof(*gw));
+	gw->srv = srv;
+	gw->tls = tls;
+	atomic_init(&gw->tls_next, NULL);
+	http_limits_default(&gw->limits);
+	gw->limits.line_max = cfg->max_request_line;
+	gw->limits.headers_max = cfg->max_headers;
+	gw->limits.head_max = cfg->max_header_bytes;
+	gw->limits.body_max = cfg->max_body_bytes;
+	http_date_init(&gw->date);
+	gw->hdrs = calloc(gw->limits.headers_max, sizeof(*gw->hdrs));
+	gw->scratch = malloc(GW_TLS_SCRATCH);
+	gw->out = malloc(GW_OUT_MAX);
+	if (!gw->hdrs || !gw->scratch || !gw->out) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = pool_init(&gw->conns, "gw_conn", gw__conn_size(), cfg->max_connections);
+	if (r == 0)
+		r = pool_init(&gw->reqbufs, "gw_reqbuf", gw__reqbuf_size(&gw->limits),
+			      cfg->max_connections < GW_REQBUFS_MAX ? cfg->max_connections :
+								      GW_REQBUFS_MAX);
+	if (r) {
+		snprintf(err, errlen, "cannot reserve connection pools: %s", strerror(-r));
+		goto fail;
+	}
+	hooks.arg = gw;
+	/* Worker 0 runs on the CPU after the first so the store thread and
+	 * the main thread keep CPU 0 when there are at least two. */
+	r = dp_worker_init(&gw->dw, id, cpu, &dp_uring_ops, &lim, &hooks);
+	if (r) {
+		snprintf(err, errlen, "worker %u: data plane set-up failed: %s", id, strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	pool_fini(&gw->conns);
+	pool_fini(&gw->reqbufs);
+	free(gw->hdrs);
+	free(gw->scratch);
+	free(gw->out);
+	return r;
+}
+
+void gw_worker_fini(struct gw_worker *gw)
+{
+	struct tls_ctx *next = atomic_exchange(&gw->tls_next, NULL);
+
+	dp_worker_fini(&gw->dw);
+	tls_ctx_put(next);
+	tls_ctx_put(gw->tls);
+	pool_fini(&gw->conns);
+	pool_fini(&gw->reqbufs);
+	free(gw->hdrs);
+	free(gw->scratch);
+	free(gw->out);
+}
