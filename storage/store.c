@@ -1,0 +1,474 @@
+/*
+ * The store's life cycle (open: lock, schema, WAL replay; close), the
+ * worker channels, and the thread: gather a batch (B requests or T µs),
+ * run it (store_batch.c), push the completions, ring the bells; the expiry
+ * timer is an io_uring timeout beside the poll on the store's bell.
+ */
+#include "storage/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/compiler.h"
+#include "base/log.h"
+
+#define UD_BELL 1
+#define UD_TICK 2
+
+static uint64_t real_clock(void *ctx)
+{
+	(void)ctx;
+	return clock_wall_ms();
+}
+
+static void cfg_defaults(struct st_store_cfg *c)
+{
+	if (!c->map_size)
+		c->map_size = 64ull << 20;
+	if (!c->batch_max)
+		c->batch_max = 128;
+	if (!c->ring_size)
+		c->ring_size = 1024;
+	if (!c->max_workers)
+		c->max_workers = 64;
+	if (!c->max_ttl_ms)
+		c->max_ttl_ms = 72ull * 3600 * 1000;
+	if (!c->status_grace_ms)
+		c->status_grace_ms = 24ull * 3600 * 1000;
+	if (!c->notify_ttl_ms)
+		c->notify_ttl_ms = 72ull * 3600 * 1000;
+	if (!c->expiry_interval_ms)
+		c->expiry_interval_ms = 1000;
+	if (!c->expiry_batch)
+		c->expiry_batch = 256;
+	if (!c->checkpoint_bytes)
+		c->checkpoint_bytes = 64ull << 20;
+	if (!c->unavailable_retry_ms)
+		c->unavailable_retry_ms = 500;
+	if (!c->loc_capacity)
+		c->loc_capacity = 65536;
+	if (!c->commit_interval_us)
+		c->commit_interval_us = 10000;
+	if (!c->clock_ms)
+		c->clock_ms = real_clock;
+}
+
+static int replay_one(void *ctx, uint64_t seq, const uint8_t *payload, uint32_t len)
+{
+	struct st_store *s = ctx;
+	MDB_txn *txn;
+	int rc;
+
+	for (;;) {
+		if ((rc = st_db_err(mdb_txn_begin(s->db.env, NULL, 0, &txn))))
+			return rc;
+		rc = st_db_apply(&s->db, txn, payload, len);
+		if (!rc)
+			rc = st_db_set_wal_seq(&s->db, txn, seq);
+		if (!rc)
+			rc = st_db_err(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+		if (rc != -EFBIG)
+			return rc;
+		if ((rc = st_db_grow(&s->db)))
+			return rc;
+		s->stats.map_grows++;
+	}
+}
+
+/* The highest id in msg and status: new ids go above it even if the clock stepped back. */
+static void idgen_floor(struct st_store *s)
+{
+	static const enum st_dbi dbs[] = { ST_DB_MSG, ST_DB_STATUS };
+	struct st_id floor = { { 0 } };
+	MDB_txn *txn;
+
+	if (mdb_txn_begin(s->db.env, NULL, MDB_RDONLY, &txn) == 0) {
+		for (unsigned i = 0; i < ARRAY_SIZE(dbs); i++) {
+			MDB_cursor *c;
+			MDB_val k, v;
+			if (mdb_cursor_open(txn, s->db.dbi[dbs[i]], &c))
+				continue;
+			if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == ST_ID_LEN &&
+			    memcmp(k.mv_data, floor.b, ST_ID_LEN) > 0)
+				memcpy(floor.b, k.mv_data, ST_ID_LEN);
+			mdb_cursor_close(c);
+		}
+		mdb_txn_abort(txn);
+	}
+	st_idgen_init(&s->idgen, &floor);
+}
+
+static char *path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", a, b);
+	return p;
+}
+
+int st_store_open(struct st_store **out, const struct st_store_cfg *cfg)
+{
+	struct st_store *s;
+	char *lock_path = NULL;
+	uint64_t applied = 0, last = 0;
+	MDB_txn *txn;
+	int rc;
+
+	if (!cfg->keyring || st_keyring_count(cfg->keyring) == 0 || !cfg->state_dir)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	cfg_defaults(&s->cfg);
+	s->lock_fd = -1;
+	s->bell.efd = -1;
+	s->state_dir = strdup(cfg->state_dir);
+	s->wal_dir = path_join(cfg->state_dir, "wal");
+	lock_path = path_join(cfg->state_dir, "lock");
+	s->chans = calloc(s->cfg.max_workers, sizeof(*s->chans));
+	s->batch = calloc(s->cfg.batch_max, sizeof(*s->batch));
+	if (!s->state_dir || !s->wal_dir || !lock_path || !s->chans || !s->batch) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+		rc = -errno;
+		goto fail;
+	}
+	s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		if (rc == -EBUSY)
+			log_error("storage", "store_locked dir=%s hint=\"columbad is running; stop it "
+				  "or use the admin API\"", cfg->state_dir);
+		goto fail;
+	}
+	if ((rc = st_db_open(&s->db, cfg->state_dir, s->cfg.map_size)))
+		goto fail;
+	s->kr = cfg->keyring;
+	if ((rc = st_db_err(mdb_txn_begin(s->db.env, NULL, MDB_RDONLY, &txn))))
+		goto fail_db;
+	rc = st_db_wal_seq(&s->db, txn, &applied);
+	mdb_txn_abort(txn);
+	if (rc)
+		goto fail_db;
+	if ((rc = st_wal_replay(s->wal_dir, applied, replay_one, s, &last)))
+		goto fail_db;
+	if (last > applied)
+		log_info("storage", "wal_replayed from=%" PRIu64 " to=%" PRIu64, applied + 1, last);
+	if ((rc = st_db_err(mdb_env_sync(s->db.env, 1))))
+		goto fail_db;
+	if ((rc = st_wal_open(&s->wal, s->wal_dir, last + 1, s->cfg.wal_direct ? ST_WAL_DIRECT : 0)))
+		goto fail_db;
+	idgen_floor(s);
+	if ((rc = st__loc_init(&s->loc, s->cfg.loc_capacity)) || (rc = ring_bell_init(&s->bell)))
+		goto fail_wal;
+	if ((rc = io_uring_queue_init(8, &s->ring, 0)))
+		goto fail_wal;
+	s->next_expiry_ms = 0;
+	free(lock_path);
+	*out = s;
+	return 0;
+fail_wal:
+	st_wal_close(s->wal);
+fail_db:
+	s->kr = NULL;
+	st_db_close(&s->db);
+fail:
+	st__loc_fini(&s->loc);
+	if (s->bell.efd >= 0)
+		ring_bell_fini(&s->bell);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(lock_path);
+	free(s->state_dir);
+	free(s->wal_dir);
+	free(s->chans);
+	free(s->batch);
+	free(s);
+	return rc;
+}
+
+struct st_chan *st_store_chan(struct st_store *s, unsigned idx, struct ring_bell *worker_bell)
+{
+	struct st_chan *c;
+
+	if (idx >= s->cfg.max_workers || s->running)
+		return NULL;
+	if (s->chans[idx])
+		return s->chans[idx];
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (ring_init(&c->req, s->cfg.ring_size) != 0) {
+		free(c);
+		return NULL;
+	}
+	if (ring_init(&c->done, s->cfg.ring_size) != 0) {
+		ring_fini(&c->req);
+		free(c);
+		return NULL;
+	}
+	c->worker_bell = worker_bell;
+	c->s = s;
+	c->idx = (uint16_t)idx;
+	s->chans[idx] = c;
+	return c;
+}
+
+uint32_t st_chan_submit(struct st_chan *c, struct st_req *const *reqs, uint32_t n)
+{
+	uint32_t room = ring_capacity(&c->req) - c->inflight, done;
+
+	if (n > room)
+		n = room;
+	for (uint32_t i = 0; i < n; i++)
+		reqs[i]->chan = c->idx;
+	done = ring_enqueue_burst(&c->req, (void *const *)reqs, n);
+	c->inflight += done;
+	if (done)
+		ring_bell_ring(&c->s->bell);
+	return done;
+}
+
+uint32_t st_chan_poll(struct st_chan *c, struct st_req **out, uint32_t n)
+{
+	uint32_t got = ring_dequeue_burst(&c->done, (void **)out, n);
+
+	c->inflight -= got;
+	return got;
+}
+
+uint32_t st_chan_inflight(const struct st_chan *c)
+{
+	return c->inflight;
+}
+
+/* Take up to @max requests from the channels, round robin. */
+static uint32_t gather(struct st_store *s, uint32_t have, uint32_t max)
+{
+	for (uint32_t i = 0; i < s->cfg.max_workers && have < max; i++) {
+		struct st_chan *c = s->chans[i];
+		if (c)
+			have += ring_dequeue_burst(&c->req, (void **)s->batch + have, max - have);
+	}
+	return have;
+}
+
+static void push_completions(struct st_store *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct st_chan *c = s->chans[s->batch[i]->chan];
+		void *r = s->batch[i];
+		BUG_ON(ring_enqueue_burst(&c->done, &r, 1) != 1);
+		c->touched = true;
+	}
+	for (uint32_t i = 0; i < s->cfg.max_workers; i++) {
+		struct st_chan *c = s->chans[i];
+		if (c && c->touched) {
+			c->touched = false;
+			if (c->worker_bell)
+				ring_bell_ring(c->worker_bell);
+		}
+	}
+}
+
+static bool rings_empty(struct st_store *s)
+{
+	for (uint32_t i = 0; i < s->cfg.max_workers; i++)
+		if (s->chans[i] && ring_count(&s->chans[i]->req))
+			return false;
+	return true;
+}
+
+/* Handle every completion on the store's own ring (bell poll, expiry tick). */
+static void reap(struct st_store *s, bool *tick)
+{
+	struct io_uring_cqe *cqe;
+
+	while (io_uring_peek_cqe(&s->ring, &cqe) == 0) {
+		if (cqe->user_data == UD_BELL) {
+			s->poll_armed = false;
+			ring_bell_drain(&s->bell);
+		} else if (cqe->user_data == UD_TICK) {
+			s->tick_armed = false;
+			*tick = true;
+		}
+		io_uring_cqe_seen(&s->ring, cqe);
+	}
+}
+
+static void arm(struct st_store *s)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!s->poll_armed && (sqe = io_uring_get_sqe(&s->ring))) {
+		io_uring_prep_poll_add(sqe, s->bell.efd, POLLIN);
+		sqe->user_data = UD_BELL;
+		s->poll_armed = true;
+	}
+	if (!s->tick_armed && (sqe = io_uring_get_sqe(&s->ring))) {
+		s->tick_ts.tv_sec = s->cfg.expiry_interval_ms / 1000;
+		s->tick_ts.tv_nsec = (long long)(s->cfg.expiry_interval_ms % 1000) * 1000000;
+		io_uring_prep_timeout(sqe, &s->tick_ts, 0, 0);
+		sqe->user_data = UD_TICK;
+		s->tick_armed = true;
+	}
+	io_uring_submit(&s->ring);
+}
+
+/* Sleep until the bell, the expiry tick, or @timeout_ns (0: no limit). */
+static void wait_events(struct st_store *s, uint64_t timeout_ns, bool *tick)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = { (long long)(timeout_ns / 1000000000u),
+					(long long)(timeout_ns % 1000000000u) };
+
+	arm(s);
+	if (timeout_ns)
+		io_uring_wait_cqe_timeout(&s->ring, &cqe, &ts);
+	else
+		io_uring_wait_cqe(&s->ring, &cqe);
+	reap(s, tick);
+}
+
+static void *store_thread(void *arg)
+{
+	struct st_store *s = arg;
+	uint32_t B = s->cfg.batch_max;
+	bool tick = true;
+
+	for (;;) {
+		uint32_t n = gather(s, 0, B);
+
+		if (n == 0) {
+			if (atomic_load(&s->stop))
+				break;
+			ring_bell_arm(&s->bell);
+			n = gather(s, 0, B);
+			if (n == 0 && !tick && !atomic_load(&s->stop))
+				wait_events(s, 0, &tick);
+			ring_bell_disarm(&s->bell);
+		}
+		if (n && n < B && s->cfg.gather_us) {
+			uint64_t deadline = clock_mono_ns() + (uint64_t)s->cfg.gather_us * 1000;
+			for (;;) {
+				uint64_t now;
+				n = gather(s, n, B);
+				now = clock_mono_ns();
+				if (n >= B || now >= deadline)
+					break;
+				ring_bell_arm(&s->bell);
+				n = gather(s, n, B);
+				if (n < B)
+					wait_events(s, deadline - now, &tick);
+				ring_bell_disarm(&s->bell);
+			}
+		}
+		if (n) {
+			bool wrote = st__batch_run(s, s->batch, n);
+			push_completions(s, n);
+			if (wrote)
+				st__batch_commit(s, rings_empty(s));
+			else if (s->ptxn && rings_empty(s))
+				st__parent_commit(s);
+		}
+		reap(s, &tick);
+		if (tick) {
+			tick = false;
+			arm(s);
+			/* The timer also probes a store stuck with batches LMDB lacks. */
+			if (s->unavailable && s->pending.count && st__now(s) >= s->retry_at_ms) {
+				if (st__apply_pending(s) == 0) {
+					s->unavailable = false;
+					log_info("storage", "store_available_again");
+				} else {
+					s->retry_at_ms = st__now(s) + s->cfg.unavailable_retry_ms;
+				}
+			}
+			if (!s->unavailable)
+				st__expire_now(s, s->cfg.expiry_batch);
+		}
+	}
+	return NULL;
+}
+
+int st_store_start(struct st_store *s)
+{
+	int rc;
+
+	atomic_store(&s->stop, false);
+	s->running = true;
+	rc = pthread_create(&s->thread, NULL, store_thread, s);
+	if (rc) {
+		s->running = false;
+		return -rc;
+	}
+	return 0;
+}
+
+void st_store_close(struct st_store *s)
+{
+	uint64_t one = 1;
+
+	if (!s)
+		return;
+	if (s->running) {
+		atomic_store(&s->stop, true);
+		if (write(s->bell.efd, &one, sizeof(one)) < 0)
+			log_warn("storage", "bell_write_failed errno=%d", errno);
+		pthread_join(s->thread, NULL);
+		s->running = false;
+	}
+	st__parent_commit(s);
+	if (s->pending.count && st__apply_pending(s) != 0)
+		log_error("storage", "close_with_pending seq=%" PRIu64 " note=\"replayed from the WAL "
+			  "at the next open\"", s->pending_seq);
+	else
+		st_store_checkpoint(s);
+	st_wal_close(s->wal);
+	st_db_close(&s->db);
+	st_keyring_free(s->kr);
+	for (uint32_t i = 0; i < s->cfg.max_workers; i++) {
+		if (s->chans[i]) {
+			ring_fini(&s->chans[i]->req);
+			ring_fini(&s->chans[i]->done);
+			free(s->chans[i]);
+		}
+	}
+	io_uring_queue_exit(&s->ring);
+	ring_bell_fini(&s->bell);
+	st__loc_fini(&s->loc);
+	st_mutlog_free(&s->log);
+	st_mutlog_free(&s->pending);
+	st_mutlog_free(&s->plog);
+	close(s->lock_fd);
+	free(s->state_dir);
+	free(s->wal_dir);
+	free(s->chans);
+	free(s->batch);
+	free(s);
+}
+
+void st_store_stats(struct st_store *s, struct st_stats *out)
+{
+	*out = s->stats;
+}

@@ -1,0 +1,166 @@
+/* Internals shared by the store_*.c files; not an API. */
+#ifndef COLUMBA_STORAGE_STORE_INT_H
+#define COLUMBA_STORAGE_STORE_INT_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "storage/db.h"
+#include "storage/id.h"
+#include "storage/seal.h"
+#include "storage/store.h"
+#include "storage/wal.h"
+
+/* Sealed record kinds (seal header flags, low nibble) and flags. */
+#define ST_REC_MSG	0x01
+#define ST_REC_USER	0x02
+#define ST_REC_TOKEN	0x03
+#define ST_REC_KIND	0x0f
+#define ST_REC_F_NOTIFY 0x10
+
+/* exp entry kinds */
+#define ST_EXP_MSG    0 /* the message's ttl ends */
+#define ST_EXP_STATUS 1 /* drop the status (and idem entry) of an expired message */
+
+/* The status record, 64 bytes, little-endian. */
+#define ST_STATUS_LEN	  64
+#define ST_STATUS_F_IDEM  0x01
+#define ST_STATUS_F_NOTIFY 0x02
+struct st_status_rec {
+	uint8_t state, reason, flags;
+	uint16_t key_id;
+	uint64_t created_ms, expires_ms, updated_ms;
+	uint8_t sender_tag[ST_TAG_LEN];
+	uint8_t idem_tag[ST_TAG_LEN];
+};
+
+struct st_loc_ent {
+	uint8_t tag[ST_TAG_LEN];
+	uint32_t worker;
+	uint64_t flow;
+	uint64_t expires_ms;
+	bool used;
+};
+
+struct st_locmap {
+	struct st_loc_ent *slots;
+	uint32_t mask;
+	uint32_t count;
+};
+
+struct st_chan {
+	struct ring req;
+	struct ring done;
+	struct ring_bell *worker_bell;
+	struct st_store *s;
+	uint32_t inflight; /* worker side only */
+	uint16_t idx;
+	bool touched;      /* store side: completions pushed this batch */
+};
+
+/* Largest sealed message: names, text, and the overhead. */
+#define ST_MSG_PT_MAX  (1 + ST_NAME_MAX + 1 + ST_NAME_MAX + 2 + ST_TEXT_MAX)
+#define ST_MSG_REC_MAX (ST_MSG_PT_MAX + ST_SEAL_OVERHEAD)
+
+struct st_store {
+	struct st_store_cfg cfg;
+	char *state_dir;
+	char *wal_dir;
+	int lock_fd;
+	struct st_db db;
+	struct st_wal *wal;
+	struct st_keyring *kr;
+	struct st_idgen idgen;
+	struct st_mutlog log;
+	MDB_txn *ptxn;             /* parent txn: batches applied, not yet committed */
+	uint64_t ptxn_start_ns;
+	struct st_mutlog plog;     /* the logs of the batches in ptxn */
+	uint64_t plog_seq;
+	struct st_mutlog pending;  /* durable in the WAL, not yet in LMDB */
+	uint64_t pending_seq;
+	struct st_locmap loc;
+
+	struct st_chan **chans;
+	struct ring_bell bell;     /* workers ring it */
+	struct io_uring ring;      /* bell poll and timers */
+	bool poll_armed, tick_armed;
+	struct __kernel_timespec tick_ts;
+	pthread_t thread;
+	bool running;
+	_Atomic bool stop;
+
+	bool unavailable;
+	uint64_t retry_at_ms;
+	uint64_t next_expiry_ms;
+	struct st_req **batch;
+	struct st_stats stats;
+};
+
+static inline uint64_t st__now(struct st_store *s)
+{
+	return s->cfg.clock_ms(s->cfg.clock_ctx);
+}
+
+/* store_msg.c: execute one request inside the batch transaction (dispatcher). */
+int st__exec(struct st_store *s, MDB_txn *txn, struct st_req *req);
+/* A user name of 1..ST_NAME_MAX bytes. */
+bool st__name_ok(const struct st_str *n);
+/*
+ * Find a user record under any key id (current first); @tag and @kid (may
+ * be NULL) receive the tag and key id it was found under.
+ */
+int st__user_find(struct st_store *s, MDB_txn *txn, const struct st_str *name, MDB_val *v,
+		  uint8_t tag[ST_TAG_LEN], uint16_t *kid);
+
+/* store_acct.c: users, tokens, locations (see the ops in store.h). */
+int st__op_user_create(struct st_store *s, MDB_txn *txn, struct st_req *r);
+int st__op_user_lookup(struct st_store *s, MDB_txn *txn, struct st_req *r);
+int st__op_user_delete(struct st_store *s, MDB_txn *txn, struct st_req *r);
+int st__op_user_list(struct st_store *s, MDB_txn *txn, struct st_req *r);
+int st__op_token(struct st_store *s, MDB_txn *txn, struct st_req *r);
+int st__op_loc(struct st_store *s, struct st_req *r);
+/* Encode/decode a status record. */
+void st__status_encode(const struct st_status_rec *st, uint8_t out[ST_STATUS_LEN]);
+int st__status_decode(const void *in, size_t len, struct st_status_rec *st);
+/* Tag a user name under @kid. */
+int st__name_tag(struct st_store *s, uint16_t kid, const struct st_str *name, uint8_t out[ST_TAG_LEN]);
+/* Queue a notification message for @sender about message @id (logged in @log, may be NULL). */
+int st__notify(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, const struct st_str *sender,
+	       const struct st_id *id, uint8_t state, uint8_t reason, uint64_t now);
+/*
+ * Remove a parked message: content and recipient entry; its status becomes
+ * @state and a notification is queued. Shared by delivered/failed and expiry
+ * (which passes a NULL log). Returns 0, -ENOENT, -EIO (record does not
+ * authenticate), or an LMDB error.
+ */
+int st__msg_finish(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, const struct st_id *id,
+		   uint8_t state, uint8_t reason, uint64_t now);
+/* Open a message record; names and text point into @pt. Returns 0 or an error of st_open. */
+int st__msg_open(struct st_store *s, const MDB_val *v, struct st_seal_hdr *hdr, uint8_t *pt,
+		 size_t cap, struct st_str *sender, struct st_str *rcpt, struct st_str *text);
+
+/* store_batch.c */
+/* Run a batch up to its WAL append; true if it must be folded in by st__batch_commit. */
+bool st__batch_run(struct st_store *s, struct st_req **reqs, uint32_t n);
+/* Fold the last batch into the parent txn; commit it if @idle or due. */
+void st__batch_commit(struct st_store *s, bool idle);
+/* Commit the parent txn (no-op if none). Returns 0 or the commit error (then "pending"). */
+int st__parent_commit(struct st_store *s);
+/* Re-apply the pending batches. Returns 0 or -errno. */
+int st__apply_pending(struct st_store *s);
+/* One expiry pass of at most @max entries. Returns the count or -errno. */
+int st__expire_now(struct st_store *s, uint32_t max);
+
+/* store_expiry.c: one bounded pass over exp (not logged; see docs/storage.md). */
+int st__expire_pass(struct st_store *s, MDB_txn *txn, uint64_t now, uint32_t max);
+
+/* store_loc.c */
+int st__loc_init(struct st_locmap *m, uint32_t capacity);
+void st__loc_fini(struct st_locmap *m);
+int st__loc_put(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t worker, uint64_t flow,
+		uint64_t expires_ms);
+int st__loc_del(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], const uint64_t *flow);
+struct st_loc_ent *st__loc_get(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint64_t now);
+
+#endif

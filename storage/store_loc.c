@@ -1,0 +1,116 @@
+/*
+ * The location map: user name tag -> (worker, flow, expiry), in memory only,
+ * owned by the store thread. Open addressing with linear probing and
+ * backward-shift deletion (no tombstones); the tags are HMAC output, so
+ * their first bytes are already a uniform hash. Allocated once at open.
+ */
+#include "storage/store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int st__loc_init(struct st_locmap *m, uint32_t capacity)
+{
+	if (capacity < 2 || (capacity & (capacity - 1)))
+		return -EINVAL;
+	m->slots = calloc(capacity, sizeof(*m->slots));
+	if (!m->slots)
+		return -ENOMEM;
+	m->mask = capacity - 1;
+	m->count = 0;
+	return 0;
+}
+
+void st__loc_fini(struct st_locmap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+}
+
+static uint32_t loc_hash(const uint8_t tag[ST_TAG_LEN])
+{
+	uint32_t h;
+	memcpy(&h, tag, sizeof(h));
+	return h;
+}
+
+static struct st_loc_ent *loc_find(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t *pos)
+{
+	uint32_t i = loc_hash(tag) & m->mask;
+
+	while (m->slots[i].used) {
+		if (memcmp(m->slots[i].tag, tag, ST_TAG_LEN) == 0) {
+			*pos = i;
+			return &m->slots[i];
+		}
+		i = (i + 1) & m->mask;
+	}
+	*pos = i;
+	return NULL;
+}
+
+int st__loc_put(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t worker, uint64_t flow,
+		uint64_t expires_ms)
+{
+	uint32_t pos;
+	struct st_loc_ent *e = loc_find(m, tag, &pos);
+
+	if (!e) {
+		/* Keep a quarter free so probes stay short. */
+		if (m->count + 1 > (m->mask + 1) / 4 * 3)
+			return -ENOSPC;
+		e = &m->slots[pos];
+		memcpy(e->tag, tag, ST_TAG_LEN);
+		e->used = true;
+		m->count++;
+	}
+	e->worker = worker;
+	e->flow = flow;
+	e->expires_ms = expires_ms;
+	return 0;
+}
+
+static void loc_remove_at(struct st_locmap *m, uint32_t hole)
+{
+	uint32_t i = hole;
+
+	m->slots[hole].used = false;
+	m->count--;
+	for (;;) {
+		i = (i + 1) & m->mask;
+		if (!m->slots[i].used)
+			return;
+		uint32_t home = loc_hash(m->slots[i].tag) & m->mask;
+		/* Move i back into the hole unless its home lies in (hole, i]. */
+		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+		if (stays)
+			continue;
+		m->slots[hole] = m->slots[i];
+		m->slots[i].used = false;
+		hole = i;
+	}
+}
+
+int st__loc_del(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], const uint64_t *flow)
+{
+	uint32_t pos;
+	struct st_loc_ent *e = loc_find(m, tag, &pos);
+
+	if (!e || (flow && e->flow != *flow))
+		return -ENOENT;
+	loc_remove_at(m, pos);
+	return 0;
+}
+
+struct st_loc_ent *st__loc_get(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint64_t now)
+{
+	uint32_t pos;
+	struct st_loc_ent *e = loc_find(m, tag, &pos);
+
+	if (e && e->expires_ms <= now) {
+		loc_remove_at(m, pos);
+		return NULL;
+	}
+	return e;
+}
