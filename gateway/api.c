@@ -6,6 +6,19 @@
 
 #include "base/clock.h"
 #include "base/compiler.h"
+#include "gateway/msgapi.h"
+
+const uint32_t gw_hist_bounds_us[GW_HIST_BUCKETS] = {
+	100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000,
+	200000, 500000, 1000000, 2000000, 5000000, UINT32_MAX,
+};
+
+static const char *const reject_names[GW_REJ__COUNT] = {
+	[GW_REJ_UNAUTHORIZED] = "unauthorized", [GW_REJ_INVALID] = "invalid",
+	[GW_REJ_NO_RECIPIENT] = "unknown_recipient", [GW_REJ_RATE] = "rate_limited",
+	[GW_REJ_UNAVAILABLE] = "unavailable", [GW_REJ_LOGIN_FAILED] = "login_failed",
+	[GW_REJ_LOGIN_LIMITED] = "login_rate_limited",
+};
 
 static int h_healthz(void *c, const struct http_request *req, struct http_str param, void *arg)
 {
@@ -27,7 +40,7 @@ static int h_healthz(void *c, const struct http_request *req, struct http_str pa
 static int h_metrics(void *c, const struct http_request *req, struct http_str param, void *arg)
 {
 	struct gw_server *srv = arg;
-	char out[8192];
+	char out[16384];
 	size_t cap = sizeof(out), n = 0;
 	uint64_t conns = 0, accepted = 0, refused = 0, per_addr = 0;
 
@@ -87,6 +100,53 @@ static int h_metrics(void *c, const struct http_request *req, struct http_str pa
 	     "columba_timeouts_total{kind=\"idle\"} %llu\n",
 	     (unsigned long long)SUM(timeouts_handshake),
 	     (unsigned long long)SUM(timeouts_header), (unsigned long long)SUM(timeouts_idle));
+	EMIT("# HELP columba_messages_accepted_total Messages acknowledged with 202 (durable).\n"
+	     "# TYPE columba_messages_accepted_total counter\n"
+	     "columba_messages_accepted_total %llu\n"
+	     "columba_messages_accepted_total{duplicate=\"true\"} %llu\n",
+	     (unsigned long long)SUM(accepted), (unsigned long long)SUM(accepted_duplicate));
+	EMIT("# HELP columba_messages_rejected_total Requests on the messages API refused, by reason.\n"
+	     "# TYPE columba_messages_rejected_total counter\n");
+	for (int k = 0; k < GW_REJ__COUNT; k++)
+		EMIT("columba_messages_rejected_total{reason=\"%s\"} %llu\n", reject_names[k],
+		     (unsigned long long)SUM(rejected[k]));
+	EMIT("# HELP columba_tokens_issued_total Device tokens issued.\n"
+	     "# TYPE columba_tokens_issued_total counter\ncolumba_tokens_issued_total %llu\n",
+	     (unsigned long long)SUM(tokens_issued));
+	EMIT("# HELP columba_store_ack_seconds Submit to durable acknowledgement, seconds.\n"
+	     "# TYPE columba_store_ack_seconds histogram\n");
+	{
+		uint64_t cum = 0;
+
+		for (int k = 0; k < GW_HIST_BUCKETS; k++) {
+			cum += SUM(ack_latency.buckets[k]);
+			if (k == GW_HIST_BUCKETS - 1)
+				EMIT("columba_store_ack_seconds_bucket{le=\"+Inf\"} %llu\n",
+				     (unsigned long long)cum);
+			else
+				EMIT("columba_store_ack_seconds_bucket{le=\"%g\"} %llu\n",
+				     gw_hist_bounds_us[k] / 1e6, (unsigned long long)cum);
+		}
+		EMIT("columba_store_ack_seconds_sum %.6f\ncolumba_store_ack_seconds_count %llu\n",
+		     SUM(ack_latency.sum_us) / 1e6, (unsigned long long)SUM(ack_latency.count));
+	}
+	if (srv->store) {
+		struct st_stats ss;
+
+		st_store_stats(srv->store, &ss);
+		EMIT("# HELP columba_store_batches_total Group commits.\n"
+		     "# TYPE columba_store_batches_total counter\ncolumba_store_batches_total %llu\n"
+		     "# HELP columba_store_requests_total Requests the store executed.\n"
+		     "# TYPE columba_store_requests_total counter\ncolumba_store_requests_total %llu\n"
+		     "# HELP columba_store_wal_failures_total WAL writes that failed (disk full, I/O).\n"
+		     "# TYPE columba_store_wal_failures_total counter\n"
+		     "columba_store_wal_failures_total %llu\n"
+		     "# HELP columba_messages_expired_total Messages that expired undelivered.\n"
+		     "# TYPE columba_messages_expired_total counter\n"
+		     "columba_messages_expired_total %llu\n",
+		     (unsigned long long)ss.batches, (unsigned long long)ss.requests,
+		     (unsigned long long)ss.wal_failures, (unsigned long long)ss.expired);
+	}
 #undef EMIT
 	return gw_respond(c, req, 200, "text/plain; version=0.0.4", out, n, NULL, 0);
 }
@@ -104,5 +164,7 @@ int gw_api_routes(struct gw_server *srv)
 		r = http_router_add(&srv->admin, HTTP_M_GET, "/healthz", h_healthz, srv);
 	if (!r)
 		r = http_router_add(&srv->admin, HTTP_M_GET, "/metrics", h_metrics, srv);
+	if (!r)
+		r = gw_msgapi_routes(srv);
 	return r;
 }

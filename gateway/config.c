@@ -68,6 +68,39 @@ static const struct opt opts[] = {
 	  "time allowed for a TLS handshake" },
 	{ "tls", "session_tickets", T_BOOL, O(session_tickets), 0, 0, "true",
 	  "issue TLS session tickets (resumption)" },
+
+	{ "intake", "submit_rate_per_min", T_U32, O(submit_rate_per_min), 1, 6000000, "600",
+	  "messages a sender may submit per minute (token bucket; 429 past it)" },
+	{ "intake", "submit_burst", T_U32, O(submit_burst), 1, 1000000, "60",
+	  "messages a sender may submit at once before the rate applies" },
+	{ "intake", "token_ttl_s", T_U32, O(token_ttl_s), 60, 31536000, "2592000",
+	  "lifetime of a device token from POST /v1/tokens (30 days)" },
+	{ "intake", "login_failures_per_min", T_U32, O(login_failures_per_min), 1, 100000, "10",
+	  "failed logins allowed per minute, per user and per source address" },
+	{ "intake", "login_burst", T_U32, O(login_burst), 1, 100000, "5",
+	  "failed logins allowed at once before the rate applies" },
+
+	{ "store", "batch_max", T_U32, O(store_batch_max), 1, 65536, "1024",
+	  "group commit: most requests in one WAL write + fdatasync" },
+	{ "store", "gather_us", T_U32, O(store_gather_us), 0, 1000000, "0",
+	  "group commit: wait this long for more requests once one is queued" },
+	{ "store", "map_size_mb", T_U32, O(store_map_size_mb), 16, 16777216, "256",
+	  "initial LMDB map size; it grows when full" },
+	{ "store", "max_ttl_s", T_U32, O(store_max_ttl_s), 1, 31536000, "259200",
+	  "longest a message is kept (72 h)" },
+	{ "store", "expiry_interval_ms", T_U32, O(store_expiry_interval_ms), 10, 3600000, "1000",
+	  "how often expired messages are looked for" },
+	{ "store", "commit_interval_us", T_U32, O(store_commit_interval_us), 100, 10000000,
+	  "10000", "LMDB commits fold batches for at most this long (the WAL is durable first)" },
+	{ "store", "wal_direct", T_BOOL, O(store_wal_direct), 0, 0, "false",
+	  "open WAL segments with O_DIRECT" },
+
+	{ "keys", "master_key", T_STR, O(master_key), 0, 0, "",
+	  "master key file (32 bytes, mode 0600, from columbad keygen); empty = <state_dir>/master.key" },
+	{ "keys", "key_id", T_U32, O(key_id), 1, 65535, "1",
+	  "id of the master key new records are sealed with" },
+	{ "keys", "previous_keys", T_STR, O(previous_keys), 0, 0, "",
+	  "older keys still needed to read records: id:path[,id:path...]" },
 };
 
 static const char *type_name(enum opt_type t)
@@ -174,37 +207,51 @@ void gw_config_defaults(struct gw_config *cfg)
 
 struct load_state {
 	struct gw_config *cfg;
+	FILE *f;
 	char *err;
 	size_t errlen;
-	int failed;
+	int line;        /* lines inih has read: the one the handler is called for */
+	int failed_line; /* line of the first handler failure, 0 if none */
 };
 
-/* Debian's inih passes no line number: ini_parse_file() returns the line of
- * the first handler failure, and gw_config_load() prefixes it. */
+/* Debian's inih passes the handler no line number, and ini_parse_file()
+ * returns only the first error's line, a syntax error's or a handler's:
+ * count lines in the reader (one call per line, as inih counts them) so a
+ * handler failure knows its own line. */
+static char *ini_read_line(char *str, int num, void *stream)
+{
+	struct load_state *st = stream;
+	char *s = fgets(str, num, st->f);
+
+	if (s)
+		st->line++;
+	return s;
+}
+
 static int ini_cb(void *user, const char *section, const char *key, const char *value)
 {
 	struct load_state *st = user;
 	const struct opt *o;
 	char why[256];
 
-	if (st->failed)
+	if (st->failed_line)
 		return 0;
 	if (!key) /* a section header alone */
 		return 1;
 	if (!known_section(section)) {
 		snprintf(st->err, st->errlen, "unknown section [%s]", section);
-		st->failed = 1;
+		st->failed_line = st->line;
 		return 0;
 	}
 	o = find_opt(section, key);
 	if (!o) {
 		snprintf(st->err, st->errlen, "unknown key \"%s\" in [%s]", key, section);
-		st->failed = 1;
+		st->failed_line = st->line;
 		return 0;
 	}
 	if (set_value(st->cfg, o, value, why, sizeof(why))) {
 		snprintf(st->err, st->errlen, "[%s] %s: %s", section, key, why);
-		st->failed = 1;
+		st->failed_line = st->line;
 		return 0;
 	}
 	return 1;
@@ -212,22 +259,25 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 
 int gw_config_load(struct gw_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct load_state st = { cfg, err, errlen, 0 };
-	FILE *f = fopen(path, "r");
+	struct load_state st = { cfg, NULL, err, errlen, 0, 0 };
 	int r;
 
-	if (!f) {
+	st.f = fopen(path, "r");
+	if (!st.f) {
+		r = -errno;
 		snprintf(err, errlen, "%s: cannot open the configuration file: %s", path,
-			 strerror(errno));
-		return -errno;
+			 strerror(-r));
+		return r;
 	}
-	r = ini_parse_file(f, ini_cb, &st);
-	fclose(f);
-	if (st.failed) {
+	r = ini_parse_stream(ini_read_line, &st, ini_cb, &st);
+	fclose(st.f);
+	/* r is the first error's line: a syntax error before the handler's
+	 * failure is the one to report (its line and the message agree). */
+	if (st.failed_line && (r <= 0 || st.failed_line <= r)) {
 		char why[512];
 
 		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "%s:%d: %s", path, r, why);
+		snprintf(err, errlen, "%s:%d: %s", path, st.failed_line, why);
 		return -EINVAL;
 	}
 	if (r > 0) {
@@ -296,6 +346,21 @@ int gw_config_finish(struct gw_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "[http] max_header_bytes (%u) must exceed max_request_line (%u)",
 			 cfg->max_header_bytes, cfg->max_request_line);
 		return -EINVAL;
+	}
+	if (cfg->master_key[0] == '\0') {
+		int n = snprintf(cfg->master_key, sizeof(cfg->master_key), "%s/master.key",
+				 cfg->state_dir);
+		if (n < 0 || (size_t)n >= sizeof(cfg->master_key)) {
+			snprintf(err, errlen, "[server] state_dir: path too long");
+			return -EINVAL;
+		}
+	}
+	{
+		int n = snprintf(cfg->store_dir, sizeof(cfg->store_dir), "%s/store", cfg->state_dir);
+		if (n < 0 || (size_t)n >= sizeof(cfg->store_dir)) {
+			snprintf(err, errlen, "[server] state_dir: path too long");
+			return -EINVAL;
+		}
 	}
 	cfg->dev_cert = cfg->cert_file[0] == '\0';
 	if (cfg->dev_cert) {

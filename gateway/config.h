@@ -48,7 +48,29 @@ struct gw_config {
 	uint32_t handshake_timeout_ms;
 	bool session_tickets;
 
+	/* [intake] */
+	uint32_t submit_rate_per_min;  /* per sender */
+	uint32_t submit_burst;
+	uint32_t token_ttl_s;
+	uint32_t login_failures_per_min; /* per user and per source address */
+	uint32_t login_burst;
+
+	/* [store] */
+	uint32_t store_batch_max;
+	uint32_t store_gather_us;
+	uint32_t store_map_size_mb;
+	uint32_t store_max_ttl_s;
+	uint32_t store_expiry_interval_ms;
+	uint32_t store_commit_interval_us;
+	bool store_wal_direct;
+
+	/* [keys] */
+	char master_key[PATH_MAX];  /* empty: <state_dir>/master.key */
+	uint32_t key_id;
+	char previous_keys[1024];   /* "id:path,id:path" still readable */
+
 	/* Derived by gw_config_finish(). */
+	char store_dir[PATH_MAX];   /* <state_dir>/store */
 	bool dev_cert;
 };
 

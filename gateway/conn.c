@@ -39,6 +39,8 @@ struct gw_conn {
 	bool closing;
 	bool draining;
 	bool resp_close;  /* the response being built closes the connection */
+	bool pending;     /* a handler is waiting for the store: later bytes wait */
+	struct gw_op *op; /* that handler's operation */
 	struct http_str body;
 	uint32_t served;
 };
@@ -56,6 +58,11 @@ static size_t rb_cap(const struct gw_worker *gw)
 struct http_str gw_conn_body(const struct gw_conn *conn)
 {
 	return conn->body;
+}
+
+const struct dp_addr *gw_conn_peer(const struct gw_conn *conn)
+{
+	return dp_conn_peer(conn->dc);
 }
 
 struct gw_worker *gw_conn_worker(const struct gw_conn *conn)
@@ -132,11 +139,20 @@ int gw_respond(struct gw_conn *conn, const struct http_request *req, int status,
 int gw_respond_error(struct gw_conn *conn, const struct http_request *req, int status,
 		     const char *code, const char *detail)
 {
+	return gw_respond_error_ex(conn, req, status, code, detail, NULL, 0);
+}
+
+int gw_respond_error_ex(struct gw_conn *conn, const struct http_request *req, int status,
+			const char *code, const char *detail, const struct http_header *extra,
+			size_t n_extra)
+{
 	struct gw_worker *gw = conn->gw;
 	struct http_response rsp = {
 		.status = status,
 		.keep_alive = req && req->keep_alive && !conn->draining && !conn->resp_close,
 		.head_only = req && req->method_id == HTTP_M_HEAD,
+		.extra = extra,
+		.n_extra = n_extra,
 	};
 	ssize_t n;
 
@@ -216,7 +232,7 @@ static size_t serve(struct gw_conn *conn, struct http_parser *ps, struct http_re
 {
 	size_t off = 0;
 
-	while (off < len && !conn->closing && !conn->resp_close) {
+	while (off < len && !conn->closing && !conn->resp_close && !conn->pending) {
 		ssize_t head = http_parse_request(ps, buf + off, len - off, req);
 		struct http_str body;
 		ssize_t blen;
@@ -225,6 +241,7 @@ static size_t serve(struct gw_conn *conn, struct http_parser *ps, struct http_re
 			break;
 		if (head < 0) {
 			reject(conn, (int)head);
+			conn_close(conn, false);
 			return len;
 		}
 		blen = http_body_frame(req, buf + off + head, len - off - (size_t)head, &body);
@@ -266,69 +283,49 @@ static void rb_reset_parser(struct gw_conn *conn)
 	rb->sent_continue = false;
 }
 
-/* Plaintext bytes of the HTTP stream, in order. */
-static void http_input(void *arg, const uint8_t *data, size_t len)
+/* Take a request buffer for conn, or answer 503 and close. */
+static bool rb_take(struct gw_conn *conn)
 {
-	struct gw_conn *conn = arg;
 	struct gw_worker *gw = conn->gw;
-	const char *p = (const char *)data;
-	size_t used;
+	struct http_header ra = { { "Retry-After", 11 }, { "1", 1 } };
+	struct http_response rsp = { .status = 503, .keep_alive = false, .extra = &ra,
+				     .n_extra = 1 };
+	ssize_t n;
 
-	if (conn->closing || conn->resp_close)
-		return;
-	if (!conn->rb) {
-		struct http_parser ps;
-		struct http_request req = { .headers = gw->hdrs,
-					    .headers_cap = gw->limits.headers_max };
-
-		http_parser_init(&ps, &gw->limits);
-		used = serve(conn, &ps, &req, p, len, NULL);
-		if (used == len || conn->closing) {
-			if (!conn->closing)
-				arm(conn, T_IDLE);
-			return;
-		}
-		/* An incomplete request: keep its bytes. */
-		conn->rb = pool_get(&gw->reqbufs);
-		if (!conn->rb) {
-			atomic_fetch_add_explicit(&gw->stats.rejected_busy, 1, memory_order_relaxed);
-			struct http_header ra = { { "Retry-After", 11 }, { "1", 1 } };
-			conn->resp_close = true;
-			struct http_response rsp = { .status = 503, .keep_alive = false,
-						     .extra = &ra, .n_extra = 1 };
-			ssize_t n = http_write_json_error(gw->out, GW_OUT_MAX, &rsp, "busy",
-							  "too many requests in progress", 29,
-							  &gw->date, time(NULL));
-			BUG_ON(n < 0);
-			conn_send(conn, gw->out, (size_t)n);
-			conn_close(conn, false);
-			return;
-		}
+	conn->rb = pool_get(&gw->reqbufs);
+	if (conn->rb) {
 		rb_reset_parser(conn);
-		p += used;
-		len -= used;
 		conn->rb->len = 0;
-		arm(conn, T_HEADER);
+		return true;
 	}
-	/* Append, then serve from the buffer; the parser resumes where it was. */
+	atomic_fetch_add_explicit(&gw->stats.rejected_busy, 1, memory_order_relaxed);
+	conn->resp_close = true;
+	n = http_write_json_error(gw->out, GW_OUT_MAX, &rsp, "busy",
+				  "too many requests in progress", 29, &gw->date, time(NULL));
+	BUG_ON(n < 0);
+	conn_send(conn, gw->out, (size_t)n);
+	conn_close(conn, false);
+	return false;
+}
+
+/* Serve what the request buffer holds, until it is empty, incomplete or a
+ * handler went to the store. */
+static void process_rb(struct gw_conn *conn)
+{
+	struct gw_worker *gw = conn->gw;
 	struct gw_reqbuf *rb = conn->rb;
 	char *d = rb_data(gw, rb);
-	if (len > rb_cap(gw) - rb->len) {
-		/* More than a maximal request: the limits will reject it; keep
-		 * just enough for the parser to say which one. */
-		len = rb_cap(gw) - rb->len;
-	}
-	memcpy(d + rb->len, p, len);
-	rb->len += (uint32_t)len;
+	size_t used;
+
 	for (;;) {
+		if (conn->pending || conn->closing)
+			return;
 		used = serve(conn, &rb->ps, &rb->req, d, rb->len, &rb->sent_continue);
 		if (conn->closing)
 			return;
 		if (used == 0) {
 			if (rb->len == rb_cap(gw)) {
-				/* Full yet incomplete: the head is within limits,
-				 * so the body cannot be (the parser checked
-				 * Content-Length against body_max). Defensive. */
+				/* Full yet incomplete: cannot be within limits. */
 				reject(conn, HTTP_E_HEAD_TOO_LARGE);
 				conn_close(conn, false);
 			}
@@ -339,10 +336,151 @@ static void http_input(void *arg, const uint8_t *data, size_t len)
 		rb_reset_parser(conn);
 		if (rb->len == 0) {
 			rb_release(conn);
-			arm(conn, T_IDLE);
+			if (!conn->pending)
+				arm(conn, T_IDLE);
 			return;
 		}
-		arm(conn, T_HEADER); /* a new request started */
+		if (!conn->pending)
+			arm(conn, T_HEADER); /* the next request has started */
+	}
+}
+
+/* Plaintext bytes of the HTTP stream, in order. */
+static void http_input(void *arg, const uint8_t *data, size_t len)
+{
+	struct gw_conn *conn = arg;
+	struct gw_worker *gw = conn->gw;
+	const char *p = (const char *)data;
+	struct gw_reqbuf *rb;
+
+	if (conn->closing || conn->resp_close)
+		return;
+	if (!conn->rb && !conn->pending) {
+		/* Fast path: serve complete requests where they landed. */
+		struct http_parser ps;
+		struct http_request req = { .headers = gw->hdrs,
+					    .headers_cap = gw->limits.headers_max };
+		size_t used;
+
+		http_parser_init(&ps, &gw->limits);
+		used = serve(conn, &ps, &req, p, len, NULL);
+		if (conn->closing)
+			return;
+		if (used == len) {
+			if (conn->pending)
+				dp_timer_cancel(&gw->dw.wheel, &conn->timer);
+			else
+				arm(conn, T_IDLE);
+			return;
+		}
+		p += used;
+		len -= used;
+	}
+	/* Keep the bytes of an incomplete request, or of requests that wait
+	 * behind one a handler is still working on. */
+	if (!conn->rb && !rb_take(conn))
+		return;
+	rb = conn->rb;
+	if (len > rb_cap(gw) - rb->len) {
+		if (conn->pending) {
+			/* Pipelining more than a maximal request behind one in
+			 * progress: refuse rather than buffer without bound. */
+			log_info("http", "pipeline_overflow served=%u", conn->served);
+			conn_close(conn, true);
+			return;
+		}
+		/* More than a maximal request: the limits reject it; keep
+		 * just enough for the parser to say which one. */
+		len = rb_cap(gw) - rb->len;
+	}
+	memcpy(rb_data(gw, rb) + rb->len, p, len);
+	rb->len += (uint32_t)len;
+	if (conn->pending) {
+		dp_timer_cancel(&gw->dw.wheel, &conn->timer);
+		return;
+	}
+	if (conn->timer_kind != T_HEADER || !dp_timer_armed(&conn->timer))
+		arm(conn, T_HEADER);
+	process_rb(conn);
+}
+
+/* A handler's store operation is answered: serve what waited behind it. */
+static void conn_resume(struct gw_conn *conn)
+{
+	conn->pending = false;
+	if (conn->closing)
+		return;
+	if (conn->resp_close) {
+		conn_close(conn, false);
+		return;
+	}
+	if (conn->rb) {
+		arm(conn, T_HEADER);
+		process_rb(conn);
+	} else {
+		arm(conn, T_IDLE);
+	}
+}
+
+/* ---- operations that wait for the store ---- */
+
+struct gw_op *gw_op_start(struct gw_conn *conn, const struct http_request *req, gw_op_done_fn done)
+{
+	struct gw_worker *gw = conn->gw;
+	struct gw_op *op = pool_get(&gw->ops);
+
+	if (!op)
+		return NULL;
+	memset(&op->st, 0, sizeof(op->st));
+	op->st.cookie = op;
+	op->conn = conn;
+	op->gw = gw;
+	op->done = done;
+	op->rq_keep_alive = req->keep_alive;
+	op->rq_method = req->method_id;
+	op->started_ns = 0;
+	op->ar = NULL;
+	conn->op = op;
+	conn->pending = true;
+	return op;
+}
+
+int gw_op_submit(struct gw_op *op)
+{
+	struct gw_worker *gw = op->gw;
+	struct st_req *r = &op->st;
+
+	if (!gw->chan || st_chan_submit(gw->chan, &r, 1) != 1)
+		return -EBUSY;
+	return 0;
+}
+
+void gw_op_respond(struct gw_op *op, int status, const char *content_type, const char *body,
+		   size_t body_len, const struct http_header *extra, size_t n_extra)
+{
+	struct http_request rq = { .keep_alive = op->rq_keep_alive, .method_id = op->rq_method };
+
+	if (op->conn)
+		gw_respond(op->conn, &rq, status, content_type, body, body_len, extra, n_extra);
+}
+
+void gw_op_respond_error(struct gw_op *op, int status, const char *code, const char *detail,
+			 const struct http_header *extra, size_t n_extra)
+{
+	struct http_request rq = { .keep_alive = op->rq_keep_alive, .method_id = op->rq_method };
+
+	if (op->conn)
+		gw_respond_error_ex(op->conn, &rq, status, code, detail, extra, n_extra);
+}
+
+void gw_op_finish(struct gw_op *op)
+{
+	struct gw_conn *conn = op->conn;
+
+	pool_put(&gw_op_worker(op)->ops, op);
+	if (conn) {
+		conn->op = NULL;
+		conn_resume(conn);
 	}
 }
 
@@ -460,6 +598,8 @@ static void on_close(struct dp_conn *dc, int err)
 		tls_conn_free(&conn->tls);
 	if (conn->rb)
 		rb_release(conn);
+	if (conn->op)
+		conn->op->conn = NULL; /* the store answers later; gw_op_finish frees it */
 	if (conn->prev)
 		conn->prev->next = conn->next;
 	else
@@ -475,7 +615,8 @@ void gw_conn_drain_all(struct gw_worker *gw)
 		c->draining = true;
 		/* Idle ones go now; those mid-request finish, answer with
 		 * Connection: close, and go then. */
-		if (!c->rb && !c->closing && (c->timer_kind == T_IDLE || c->timer_kind == T_HANDSHAKE))
+		if (!c->rb && !c->pending && !c->closing &&
+		    (c->timer_kind == T_IDLE || c->timer_kind == T_HANDSHAKE))
 			conn_close(c, c->timer_kind == T_HANDSHAKE);
 	}
 }

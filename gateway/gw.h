@@ -17,12 +17,53 @@
 #include "gateway/http/http_parse.h"
 #include "gateway/http/http_write.h"
 #include "gateway/http/router.h"
+#include "gateway/authd.h"
+#include "gateway/ratelimit.h"
+#include "storage/store.h"
 
 #define GW_TLS_SCRATCH 16384u /* one TLS record of plaintext */
 #define GW_OUT_MAX     65536u /* largest response the handlers build */
 
+/* Why a request on the messages API was refused (for /metrics). */
+enum gw_reject {
+	GW_REJ_UNAUTHORIZED,  /* 401 */
+	GW_REJ_INVALID,       /* 400, 411, 413, 415, 422 */
+	GW_REJ_NO_RECIPIENT,  /* 404 */
+	GW_REJ_RATE,          /* 429 */
+	GW_REJ_UNAVAILABLE,   /* 503 */
+	GW_REJ_LOGIN_FAILED,  /* 401 on POST /v1/tokens */
+	GW_REJ_LOGIN_LIMITED, /* 429 on POST /v1/tokens */
+	GW_REJ__COUNT,
+};
+
+/* Store acknowledgement latency, microseconds, log-linear buckets. */
+#define GW_HIST_BUCKETS 16
+extern const uint32_t gw_hist_bounds_us[GW_HIST_BUCKETS]; /* last is +Inf */
+
+struct gw_hist {
+	_Atomic uint64_t count;
+	_Atomic uint64_t sum_us;
+	_Atomic uint64_t buckets[GW_HIST_BUCKETS];
+};
+
+static inline void gw_hist_add(struct gw_hist *h, uint64_t us)
+{
+	unsigned i = 0;
+
+	while (i < GW_HIST_BUCKETS - 1 && us > gw_hist_bounds_us[i])
+		i++;
+	atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->sum_us, us, memory_order_relaxed);
+}
+
 /* Counters for /metrics; each worker writes its own, the admin reads all. */
 struct gw_stats {
+	_Atomic uint64_t accepted;           /* 202 */
+	_Atomic uint64_t accepted_duplicate; /* 202 for an Idempotency-Key replay */
+	_Atomic uint64_t rejected[GW_REJ__COUNT];
+	_Atomic uint64_t tokens_issued;
+	struct gw_hist ack_latency;
 	_Atomic uint64_t tls_handshakes;
 	_Atomic uint64_t tls_handshake_failures;
 	_Atomic uint64_t requests;
@@ -35,6 +76,48 @@ struct gw_stats {
 };
 
 struct gw_server;
+struct gw_conn;
+struct gw_op;
+
+typedef void (*gw_op_done_fn)(struct gw_op *op);
+
+/*
+ * An HTTP request waiting for the store. The handler fills st (inputs and
+ * the buffers the store writes into live in the op itself), submits it, and
+ * returns GW_PENDING; later requests on the connection wait. When the store
+ * answers, done(op) runs on the worker: it answers with gw_op_respond*()
+ * (nothing is sent if the connection has gone: op->conn is then NULL), may
+ * resubmit for a next step, and ends with gw_op_finish().
+ */
+struct gw_op {
+	struct st_req st;
+	struct gw_conn *conn;
+	struct gw_worker *gw;
+	gw_op_done_fn done;
+	bool rq_keep_alive;
+	uint8_t rq_method;
+	uint8_t stage;
+	uint64_t started_ns;
+	/* Inputs and outputs the handlers keep while the store works. */
+	char user[ST_NAME_MAX + 1];
+	uint32_t user_len;
+	char token[ST_TOKEN_MAX + 1];
+	uint32_t token_len;
+	char to[ST_NAME_MAX + 1];
+	uint32_t to_len;
+	char idem[ST_IDEM_MAX + 1];
+	uint32_t idem_len;
+	uint32_t ttl_s;
+	uint32_t text_len;
+	char text[ST_TEXT_MAX];
+	struct st_id id;
+	/* Token issuance: the password check (authd) and rate-limit keys. */
+	struct gw_auth_req *ar;
+	uint64_t addr_key;
+	bool known_user;
+};
+
+#define GW_PENDING 1 /* a handler's return: the answer comes later */
 
 struct gw_worker {
 	struct dp_worker dw;
@@ -43,6 +126,13 @@ struct gw_worker {
 	struct tls_ctx *_Atomic tls_next;     /* SIGHUP hand-over from main */
 	struct pool conns;                    /* struct gw_conn */
 	struct pool reqbufs;                  /* partial-request buffers */
+	struct pool ops;                      /* struct gw_op */
+	struct st_chan *chan;                 /* to the store thread, or NULL */
+	struct gw_authd_chan *authd;          /* to the password thread */
+	struct pool auth_reqs;                /* struct gw_auth_req */
+	struct rl_table submit_rl;            /* messages per sender */
+	struct rl_table login_user_rl;        /* failed logins per user */
+	struct rl_table login_addr_rl;        /* failed logins per source address */
 	struct gw_conn *live;                 /* for draining at stop */
 	struct http_limits limits;
 	struct http_date_cache date;
@@ -58,6 +148,9 @@ struct gw_server {
 	struct http_router admin; /* loopback admin routes */
 	struct gw_worker *workers;
 	unsigned n_workers;
+	struct st_store *store;
+	struct gw_authd *authd;
+	char dummy_phc[GW_AUTH_PHC_MAX]; /* verified for unknown users (timing) */
 	uint64_t started_ms;
 };
 
@@ -87,6 +180,37 @@ int gw_respond(struct gw_conn *conn, const struct http_request *req, int status,
  */
 int gw_respond_error(struct gw_conn *conn, const struct http_request *req, int status,
 		     const char *code, const char *detail);
+
+int gw_respond_error_ex(struct gw_conn *conn, const struct http_request *req, int status,
+			const char *code, const char *detail, const struct http_header *extra,
+			size_t n_extra);
+
+/*
+ * gw_op_start - a store operation for the request being handled on conn.
+ * Returns the op (st zeroed, st.cookie set) or NULL when the worker has
+ * too many in flight (answer 503).
+ */
+struct gw_op *gw_op_start(struct gw_conn *conn, const struct http_request *req, gw_op_done_fn done);
+
+/* gw_op_submit - hand op->st to the store. Returns 0 or -EBUSY (ring full). */
+int gw_op_submit(struct gw_op *op);
+
+/* Answer the op's request (no-op if the connection is gone). */
+void gw_op_respond(struct gw_op *op, int status, const char *content_type, const char *body,
+		   size_t body_len, const struct http_header *extra, size_t n_extra);
+void gw_op_respond_error(struct gw_op *op, int status, const char *code, const char *detail,
+			 const struct http_header *extra, size_t n_extra);
+
+/* gw_op_finish - release the op and serve what waited behind it. */
+void gw_op_finish(struct gw_op *op);
+
+static inline struct gw_worker *gw_op_worker(const struct gw_op *op)
+{
+	return op->gw;
+}
+
+/* The peer of the connection. */
+const struct dp_addr *gw_conn_peer(const struct gw_conn *conn);
 
 /* The request body of the request being handled (empty if none). */
 struct http_str gw_conn_body(const struct gw_conn *conn);

@@ -2,6 +2,7 @@
  * columbad: the gateway daemon and its admin subcommands.
  *
  *   columbad [options]                 run the gateway
+ *   columbad keygen [options]          create the storage master key
  *   columbad --check-config [options]  check the configuration, exit 0 or 2
  *   columbad --version                 versions (wolfSSL, its assembly)
  *   columbad --help-config             every setting, with range and default
@@ -24,6 +25,7 @@
 #include "columba_config.h"
 #include "dataplane/tls/tls.h"
 #include "dataplane/uring/uring.h"
+#include "gateway/admin.h"
 #include "gateway/gw.h"
 
 #define EXIT_CONFIG 2
@@ -33,6 +35,10 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: columbad [-c FILE] [--set section.key=value]... [--state-dir DIR]\n"
 		"                [--workers N] [--log-level LEVEL] [--check-config]\n"
+		"       columbad keygen [options]   create the master key ([keys] master_key)\n"
+		"       columbad user add|passwd|del NAME [options]   (password on stdin or a prompt)\n"
+		"       columbad user list [options]\n"
+		"       columbad token issue NAME [options]  print a new device token for NAME\n"
 		"       columbad --version | --help | --help-config\n"
 		"\n"
 		"  -c, --config FILE      INI configuration file (default: none, built-in defaults)\n"
@@ -166,12 +172,21 @@ int main(int argc, char **argv)
 	bool check_only = false, print_only = false;
 	int opt, r, status = 0;
 	sigset_t sigs;
-	char **overrides;
+	/* Static: the overrides and the -d/-w/-l strings live as long as the
+	 * process (every return path), reachable rather than leaked. */
+	static char **overrides;
 	int n_over = 0;
 
 	overrides = calloc((size_t)argc + 1, sizeof(*overrides));
 	if (!overrides)
 		return 1;
+	/* "columbad keygen [options] [args]": the subcommand comes first. */
+	const char *subcmd = NULL;
+	if (argc > 1 && argv[1][0] != '-') {
+		subcmd = argv[1];
+		argc--;
+		argv++;
+	}
 	gw_config_defaults(cfg);
 	while ((opt = getopt_long(argc, argv, "c:s:d:w:l:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -198,7 +213,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return EXIT_CONFIG;
 		}
 	}
-	if (optind < argc) {
+	if (!subcmd && optind < argc) {
 		fprintf(stderr, "columbad: unexpected argument \"%s\" (see --help)\n", argv[optind]);
 		return EXIT_CONFIG;
 	}
@@ -218,6 +233,15 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	log_set_level(cfg->log_level);
+	if (subcmd) {
+		if (tls_global_init()) {
+			fprintf(stderr, "columbad: cannot initialise wolfSSL\n");
+			return 1;
+		}
+		r = gw_admin_main(subcmd, argc - optind, argv + optind, cfg);
+		tls_global_fini();
+		return r;
+	}
 	if (print_only) {
 		gw_config_dump(cfg, stdout);
 		return 0;
@@ -250,8 +274,6 @@ int main(int argc, char **argv)
 			strerror(-r));
 		return EXIT_CONFIG;
 	}
-	if (cfg->dev_cert && ensure_dev_cert(cfg))
-		return 1;
 
 	/* Signals are taken synchronously by the main thread only. */
 	sigemptyset(&sigs);
@@ -267,6 +289,14 @@ int main(int argc, char **argv)
 	}
 	srv.started_ms = clock_mono_ms();
 	srv.n_workers = cfg->workers;
+	r = gw_store_open(cfg, srv.n_workers, &srv.store, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "columbad: %s%s\n", r == -ENOENT || r == -EPERM || r == -EINVAL ?
+			"config: " : "", err);
+		return r == -ENOENT || r == -EPERM || r == -EINVAL ? EXIT_CONFIG : 1;
+	}
+	if (cfg->dev_cert && ensure_dev_cert(cfg))
+		return 1;
 	srv.workers = calloc(srv.n_workers, sizeof(*srv.workers));
 	if (!srv.workers)
 		return 1;
@@ -281,6 +311,11 @@ int main(int argc, char **argv)
 		}
 		if (gw_worker_init(&srv.workers[i], &srv, i, t, err, sizeof(err))) {
 			log_error("main", "worker_init_failed worker=%u err=\"%s\"", i, err);
+			return 1;
+		}
+		srv.workers[i].chan = st_store_chan(srv.store, i, &srv.workers[i].dw.bell);
+		if (!srv.workers[i].chan) {
+			log_error("main", "store_channel_failed worker=%u", i);
 			return 1;
 		}
 		r = dp_worker_listen(&srv.workers[i].dw, &cfg->http_listen, &gw_conn_handler, &api_l);
@@ -301,6 +336,34 @@ int main(int argc, char **argv)
 				return EXIT_CONFIG;
 			}
 		}
+	}
+	{
+		/* The password thread, and the hash that unknown users are
+		 * checked against so a login costs the same either way. */
+		struct ring_bell *bells[256];
+		struct gw_authd_cfg acfg = { 0 };
+		char rnd[GW_TOKEN_LEN + 1];
+
+		if (gw_token_generate(rnd) ||
+		    gw_auth_hash_password(NULL, rnd, strlen(rnd), srv.dummy_phc)) {
+			log_error("main", "auth_init_failed");
+			return 1;
+		}
+		explicit_bzero(rnd, sizeof(rnd));
+		for (unsigned i = 0; i < srv.n_workers; i++)
+			bells[i] = &srv.workers[i].dw.bell;
+		r = gw_authd_start(&srv.authd, srv.n_workers, bells, &acfg);
+		if (r) {
+			log_error("main", "authd_start_failed err=%d", r);
+			return 1;
+		}
+		for (unsigned i = 0; i < srv.n_workers; i++)
+			srv.workers[i].authd = gw_authd_chan(srv.authd, i);
+	}
+	r = st_store_start(srv.store);
+	if (r) {
+		log_error("main", "store_start_failed err=%d", r);
+		return 1;
 	}
 	for (unsigned i = 0; i < srv.n_workers; i++) {
 		r = dp_worker_start(&srv.workers[i].dw);
@@ -342,13 +405,16 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < srv.n_workers; i++)
 		if (dp_worker_join(&srv.workers[i].dw))
 			status = 1;
+	/* Workers are gone, so nothing new reaches the store: let it answer
+	 * what it holds, checkpoint and close. */
+	gw_authd_free(srv.authd);
+	st_store_close(srv.store);
 	for (unsigned i = 0; i < srv.n_workers; i++)
 		gw_worker_fini(&srv.workers[i]);
 	free(srv.workers);
 	http_router_free(&srv.api);
 	http_router_free(&srv.admin);
 	tls_global_fini();
-	free(overrides); /* the few -d/-w/-l strings go with the process */
 	log_info("main", "stopped status=%d", status);
 	return status;
 }

@@ -16,12 +16,40 @@ size_t gw__reqbuf_size(const struct http_limits *lim);
  * maximal request. Past this, new partial requests get 503. */
 #define GW_REQBUFS_MAX 4096u
 
+/* Operations in flight per worker (each holds one HTTP request's state). */
+#define GW_OPS_MAX 4096u
+
 static bool hook_poll(struct dp_worker *w, void *arg)
 {
 	struct gw_worker *gw = container_of(w, struct gw_worker, dw);
 	struct tls_ctx *next;
+	struct st_req *done[64];
+	uint32_t n, total = 0;
 
 	(void)arg;
+	/* Store answers: each continues its HTTP request (or is dropped if
+	 * the connection went away meanwhile). */
+	while (gw->chan && (n = st_chan_poll(gw->chan, done, ARRAY_SIZE(done))) > 0) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct gw_op *op = done[i]->cookie;
+
+			op->done(op);
+		}
+		total += n;
+		if (total >= 1024)
+			break; /* let I/O and timers run; the loop comes back at once */
+	}
+	if (gw->authd) {
+		struct gw_auth_req *ad[16];
+
+		while ((n = gw_authd_poll(gw->authd, ad, ARRAY_SIZE(ad))) > 0) {
+			for (uint32_t i = 0; i < n; i++) {
+				struct gw_op *op = ad[i]->cookie;
+
+				op->done(op);
+			}
+		}
+	}
 	/* A certificate reload: new connections use the new context; the
 	 * old one lives on in the connections that hold it. */
 	next = atomic_exchange_explicit(&gw->tls_next, NULL, memory_order_acq_rel);
@@ -30,7 +58,7 @@ static bool hook_poll(struct dp_worker *w, void *arg)
 		gw->tls = next;
 		log_info("tls", "certificate_reloaded worker=%u", w->id);
 	}
-	return false;
+	return total >= 1024;
 }
 
 static void hook_stop(struct dp_worker *w, void *arg)
@@ -82,6 +110,22 @@ int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
 		r = pool_init(&gw->reqbufs, "gw_reqbuf", gw__reqbuf_size(&gw->limits),
 			      cfg->max_connections < GW_REQBUFS_MAX ? cfg->max_connections :
 								      GW_REQBUFS_MAX);
+	if (r == 0)
+		r = pool_init(&gw->ops, "gw_op", sizeof(struct gw_op), GW_OPS_MAX);
+	if (r == 0)
+		r = pool_init(&gw->auth_reqs, "gw_auth_req", sizeof(struct gw_auth_req), 64);
+	if (r == 0) {
+		struct rl_cfg rc = { .rate = cfg->submit_rate_per_min, .per_ms = 60000,
+				     .burst = cfg->submit_burst, .slots = 1u << 16 };
+		r = rl_init(&gw->submit_rl, &rc);
+	}
+	if (r == 0) {
+		struct rl_cfg rc = { .rate = cfg->login_failures_per_min, .per_ms = 60000,
+				     .burst = cfg->login_burst, .slots = 1u << 14 };
+		r = rl_init(&gw->login_user_rl, &rc);
+		if (r == 0)
+			r = rl_init(&gw->login_addr_rl, &rc);
+	}
 	if (r) {
 		snprintf(err, errlen, "cannot reserve connection pools: %s", strerror(-r));
 		goto fail;
@@ -96,8 +140,13 @@ int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
 	}
 	return 0;
 fail:
+	rl_fini(&gw->submit_rl);
+	rl_fini(&gw->login_user_rl);
+	rl_fini(&gw->login_addr_rl);
 	pool_fini(&gw->conns);
 	pool_fini(&gw->reqbufs);
+	pool_fini(&gw->ops);
+	pool_fini(&gw->auth_reqs);
 	free(gw->hdrs);
 	free(gw->scratch);
 	free(gw->out);
@@ -111,8 +160,13 @@ void gw_worker_fini(struct gw_worker *gw)
 	dp_worker_fini(&gw->dw);
 	tls_ctx_put(next);
 	tls_ctx_put(gw->tls);
+	rl_fini(&gw->submit_rl);
+	rl_fini(&gw->login_user_rl);
+	rl_fini(&gw->login_addr_rl);
 	pool_fini(&gw->conns);
 	pool_fini(&gw->reqbufs);
+	pool_fini(&gw->ops);
+	pool_fini(&gw->auth_reqs);
 	free(gw->hdrs);
 	free(gw->scratch);
 	free(gw->out);
