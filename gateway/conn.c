@@ -380,28 +380,39 @@ static void http_input(void *arg, const uint8_t *data, size_t len)
 	 * behind one a handler is still working on. */
 	if (!conn->rb && !rb_take(conn))
 		return;
-	rb = conn->rb;
-	if (len > rb_cap(gw) - rb->len) {
-		if (conn->pending) {
+	while (len && !conn->closing) {
+		size_t room, n;
+
+		rb = conn->rb;
+		if (!rb) {
+			/* Serving emptied and released it: the rest of the chunk
+			 * starts a new round. */
+			http_input(conn, (const uint8_t *)p, len);
+			return;
+		}
+		room = rb_cap(gw) - rb->len;
+		if (room == 0 && conn->pending) {
 			/* Pipelining more than a maximal request behind one in
 			 * progress: refuse rather than buffer without bound. */
 			log_info("http", "pipeline_overflow served=%u", conn->served);
 			conn_close(conn, true);
 			return;
 		}
-		/* More than a maximal request: the limits reject it; keep
-		 * just enough for the parser to say which one. */
-		len = rb_cap(gw) - rb->len;
+		/* Take what fits; serving frees room for the rest (pipelined
+		 * requests behind this one must not be cut off). */
+		n = len < room ? len : room;
+		memcpy(rb_data(gw, rb) + rb->len, p, n);
+		rb->len += (uint32_t)n;
+		p += n;
+		len -= n;
+		if (conn->pending) {
+			dp_timer_cancel(&gw->dw.wheel, &conn->timer);
+			continue;
+		}
+		if (conn->timer_kind != T_HEADER || !dp_timer_armed(&conn->timer))
+			arm(conn, T_HEADER);
+		process_rb(conn);
 	}
-	memcpy(rb_data(gw, rb) + rb->len, p, len);
-	rb->len += (uint32_t)len;
-	if (conn->pending) {
-		dp_timer_cancel(&gw->dw.wheel, &conn->timer);
-		return;
-	}
-	if (conn->timer_kind != T_HEADER || !dp_timer_armed(&conn->timer))
-		arm(conn, T_HEADER);
-	process_rb(conn);
 }
 
 /* A handler's store operation is answered: serve what waited behind it. */

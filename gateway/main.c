@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,6 +149,50 @@ static void reload_certificates(struct gw_server *srv)
 		(void)wr;
 	}
 	log_info("tls", "reload_requested workers=%u cert=%s", srv->n_workers, srv->cfg.cert_file);
+}
+
+/*
+ * Is the address free for us? The listeners use SO_REUSEPORT (one socket
+ * per worker), which would also let a second columbad bind the same port
+ * and take part of its connections. A socket without it cannot bind a port
+ * that a listening socket holds: probe with one. Returns 0 or -errno.
+ */
+static int probe_listen(const struct dp_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int one = 1, fd, r = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		int family = pass == 0 ? AF_INET : AF_INET6;
+
+		if (a->family != AF_UNSPEC && a->family != family)
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		if (family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(a->port);
+			sin->sin_addr = a->family == AF_INET ? a->v4 : (struct in_addr){ INADDR_ANY };
+			slen = sizeof(*sin);
+		} else {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(a->port);
+			sin6->sin6_addr = a->family == AF_INET6 ? a->v6 : in6addr_any;
+			slen = sizeof(*sin6);
+		}
+		fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue; /* no IPv6 here: the listener will say so */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, slen) && errno == EADDRINUSE)
+			r = -EADDRINUSE;
+		close(fd);
+	}
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -300,6 +346,13 @@ int main(int argc, char **argv)
 	srv.workers = calloc(srv.n_workers, sizeof(*srv.workers));
 	if (!srv.workers)
 		return 1;
+	r = probe_listen(&cfg->http_listen);
+	if (r) {
+		char a[64];
+		fprintf(stderr, "columbad: config: [http] listen %s: %s\n",
+			dp_addr_format(&cfg->http_listen, a, sizeof(a)), strerror(-r));
+		return EXIT_CONFIG;
+	}
 	api_l = (struct gw_listener){ &srv, &srv.api, true };
 	admin_l = (struct gw_listener){ &srv, &srv.admin, false };
 	for (unsigned i = 0; i < srv.n_workers; i++) {

@@ -1,0 +1,389 @@
+"""Helpers for columbad's integration tests (Python 3 standard library only).
+
+Each test file is its own process (meson runs them in parallel). A test
+starts a real columbad with `Columbad(...)`: a fresh temporary state
+directory, free ports on 127.0.0.1, `--set` overrides, a bounded wait until
+the admin /healthz answers, and stderr captured to a file. `stop()` sends
+SIGTERM and asserts exit code 0; `close()` (also run by the test case's
+cleanup) kills whatever is still running and fails the test if columbad's
+log holds a sanitizer report. On failure the log is printed.
+
+The daemon's path comes from the environment variable COLUMBAD, which
+tests/integration/meson.build sets.
+"""
+import http.client
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+COLUMBAD = os.environ.get("COLUMBAD", "")
+# Sanitizer builds start and run slower; every wait below is an upper bound
+# on how long to wait for something that normally takes milliseconds.
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer")
+
+
+def free_port():
+    """A TCP port that was free on 127.0.0.1 a moment ago (bind port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def have_ipv6_loopback():
+    """True if a socket can be bound to ::1."""
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def run_columbad(args, timeout=30):
+    """Run columbad to completion (config checks). Returns CompletedProcess."""
+    return subprocess.run([COLUMBAD] + list(args), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+_KEYGEN = None
+
+
+def has_keygen():
+    """True if this columbad has the `keygen` subcommand (a storage master key)."""
+    global _KEYGEN
+    if _KEYGEN is None:
+        r = run_columbad(["--help"])
+        _KEYGEN = "columbad keygen" in r.stdout
+    return _KEYGEN
+
+
+def prepare_state(state_dir, args=()):
+    """Make state_dir ready for a start: the master key, where columbad needs one.
+    args: the configuration options (-c FILE, --set ...) the daemon will get."""
+    if not has_keygen():
+        return
+    os.makedirs(os.path.dirname(state_dir), exist_ok=True)
+    r = run_columbad(["keygen", "--state-dir", state_dir] + list(args))
+    if r.returncode != 0 and "already exists" not in r.stderr:
+        raise AssertionError("columbad keygen failed (%d): %s" % (r.returncode, r.stderr))
+
+
+def sanitizer_report(text):
+    """The first line of a sanitizer report in text, or None."""
+    for line in text.splitlines():
+        if any(m in line for m in SANITIZER_MARKS):
+            return line
+    return None
+
+
+class Response:
+    """One HTTP response read off a raw stream."""
+
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (lower-case name, value)
+        self.body = body
+
+    def header(self, name):
+        name = name.lower()
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return None
+
+    def json(self):
+        return json.loads(self.body.decode())
+
+    def __repr__(self):
+        return "Response(%d %s, %r, %r)" % (self.status, self.reason, self.headers, self.body[:200])
+
+
+class Stream:
+    """A socket (plain or TLS) with a read buffer, for raw HTTP/1.1 exchanges."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, timeout):
+        self.sock.settimeout(timeout)
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed by the server")
+        self.buf += data
+
+    def read_response(self, head_only=False, timeout=10.0):
+        """Read exactly one response; its body by Content-Length (none for HEAD)."""
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self.buf:
+            self._fill(max(0.01, deadline - time.monotonic()))
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        m = re.match(r"HTTP/1\.1 (\d{3}) (.*)$", lines[0])
+        if not m:
+            raise AssertionError("bad status line %r" % lines[0])
+        headers = []
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers.append((k.strip().lower(), v.strip()))
+        status = int(m.group(1))
+        length = 0
+        for k, v in headers:
+            if k == "content-length":
+                length = int(v)
+        if head_only or status in (100, 204, 304):
+            length = 0
+        while len(self.buf) < length:
+            self._fill(max(0.01, deadline - time.monotonic()))
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return Response(status, m.group(2), headers, body)
+
+    def closed_by_peer(self, timeout=10.0):
+        """True once the server has closed (EOF, close_notify or reset)
+        within timeout; False if the connection is still open then. Bytes
+        that arrive meanwhile fail the check (there should be none)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                self.sock.settimeout(left)
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
+                return True
+            except ssl.SSLError as e:
+                # A reset in the middle of a record, or an alert.
+                return True
+            if not data:
+                return True
+            raise AssertionError("unexpected bytes before close: %r" % data[:200])
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def request_bytes(method="GET", path="/healthz", host="localhost", headers=(), body=b""):
+    """A well-formed HTTP/1.1 request."""
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: %s" % host]
+    lines += ["%s: %s" % h for h in headers]
+    if body:
+        lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class Columbad:
+    """One columbad process with its own state directory and ports."""
+
+    def __init__(self, sets=(), workers=1, listen_host="*", config_text=None, args=(),
+                 state_dir=None, wait=True):
+        if not COLUMBAD or not os.access(COLUMBAD, os.X_OK):
+            raise RuntimeError("COLUMBAD must name the columbad executable (got %r)" % COLUMBAD)
+        self.tmp = tempfile.mkdtemp(prefix="columba-itest-")
+        self.state = state_dir or os.path.join(self.tmp, "state")
+        self.port = free_port()
+        self.admin_port = free_port()
+        while self.admin_port == self.port:
+            self.admin_port = free_port()
+        self.log_path = os.path.join(self.tmp, "columbad.log")
+        self.cert = os.path.join(self.state, "tls", "dev-cert.pem")
+        self.args = [COLUMBAD, "--state-dir", self.state,
+                     "--set", "server.workers=%d" % workers,
+                     "--set", "server.pin_workers=false",
+                     "--set", "http.listen=%s:%d" % (listen_host, self.port),
+                     "--set", "http.admin_listen=127.0.0.1:%d" % self.admin_port]
+        if config_text is not None:
+            path = os.path.join(self.tmp, "columbad.ini")
+            with open(path, "w") as f:
+                f.write(config_text)
+            self.args[1:1] = ["--config", path]
+        for s in sets:
+            self.args += ["--set", s]
+        self.args += list(args)
+        prepare_state(self.state, [a for a in self.args[1:] if a not in ("--state-dir", self.state)])
+        self.proc = None
+        self.returncode = None
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+
+    # ---- process ----
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, pattern, timeout=15.0, count=1):
+        """Wait until the log has count lines matching the regex; return the last match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in (rx.search(l) for l in self.log().splitlines()) if m]
+            if len(found) >= count:
+                return found[count - 1]
+            if time.monotonic() > deadline:
+                raise AssertionError("no log line matching %r in time; log:\n%s"
+                                     % (pattern, self.log()))
+            if self.proc.poll() is not None:
+                raise AssertionError("columbad exited (%s) before logging %r; log:\n%s"
+                                     % (self.proc.returncode, pattern, self.log()))
+            time.sleep(0.05)
+
+    def wait_ready(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("columbad exited with %s at start; log:\n%s"
+                                     % (self.proc.returncode, self.log()))
+            try:
+                st, body = self.admin_get("/healthz", timeout=2.0)
+                if st == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("columbad not ready after %.0f s; log:\n%s"
+                                     % (START_TIMEOUT, self.log()))
+            time.sleep(0.05)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self):
+        """SIGTERM; returns the exit code (and asserts nothing: see stop_ok)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.returncode = self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("columbad did not stop within %.0f s of SIGTERM; log:\n%s"
+                                 % (STOP_TIMEOUT, self.log()))
+        return self.returncode
+
+    def stop_ok(self, tc):
+        rc = self.stop()
+        tc.assertEqual(rc, 0, "columbad exit code after SIGTERM; log:\n" + self.log())
+        tc.assertRegex(self.log(), r"event=stopped status=0")
+        self.check_sanitizers(tc)
+
+    def check_sanitizers(self, tc):
+        rep = sanitizer_report(self.log())
+        if rep:
+            tc.fail("sanitizer report in columbad's log: %s\n%s" % (rep, self.log()))
+
+    def close(self):
+        """Kill if still running; remove the temporary directory."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---- clients ----
+
+    def admin_get(self, path, timeout=5.0, source=None):
+        """Plain-HTTP GET on the admin listener: (status, body bytes)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def metrics(self, source=None):
+        """/metrics as {"name{labels}": float}."""
+        st, body = self.admin_get("/metrics", source=source)
+        if st != 200:
+            raise AssertionError("/metrics answered %d" % st)
+        out = {}
+        for line in body.decode().splitlines():
+            if line and not line.startswith("#"):
+                k, v = line.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+    def tls_context(self, cafile=None, alpn=None):
+        ctx = ssl.create_default_context(cafile=cafile or self.cert)
+        if alpn:
+            ctx.set_alpn_protocols(alpn)
+        return ctx
+
+    def tls_stream(self, host="127.0.0.1", ctx=None, timeout=10.0, source=None):
+        """A TLS connection to the HTTPS listener (verifies the certificate for localhost)."""
+        raw = socket.create_connection((host, self.port), timeout=timeout,
+                                       source_address=(source, 0) if source else None)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s = (ctx or self.tls_context()).wrap_socket(raw, server_hostname="localhost")
+        return Stream(s)
+
+    def tcp_stream(self, port=None, timeout=10.0, host="127.0.0.1"):
+        raw = socket.create_connection((host, port or self.port), timeout=timeout)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return Stream(raw)
+
+    def https_connection(self, host="localhost", timeout=10.0):
+        return http.client.HTTPSConnection(host, self.port, timeout=timeout,
+                                           context=self.tls_context())
+
+
+class DaemonTestCase(unittest.TestCase):
+    """A TestCase whose start() daemons are closed (and checked) at cleanup."""
+
+    def start(self, **kw):
+        d = Columbad(**kw)
+        self.addCleanup(self._finish, d)
+        return d
+
+    def _finish(self, d):
+        try:
+            failed = self._outcome is not None and not self._outcome.success
+        except AttributeError:
+            failed = False
+        rep = sanitizer_report(d.log())
+        if failed or rep:
+            sys.stderr.write("---- columbad log (%s) ----\n%s---- end ----\n"
+                             % (" ".join(d.args), d.log()))
+        d.close()
+        if rep:
+            self.fail("sanitizer report in columbad's log: " + rep)
+
+
+def main():
+    """Run the calling module's tests; exit 77 (meson: skipped) if all were skipped."""
+    prog = unittest.main(exit=False, verbosity=2)
+    r = prog.result
+    if not r.wasSuccessful():
+        sys.exit(1)
+    if r.testsRun and len(r.skipped) == r.testsRun:
+        sys.exit(77)
+    sys.exit(0)
