@@ -18,6 +18,7 @@ struct pool {
 	size_t obj_size;
 	uint32_t capacity;
 	uint32_t in_use;
+	uint32_t fresh; /* objects never handed out yet start at mem + fresh */
 	void *free_list;
 	void *mem;
 	const char *name;
