@@ -12,7 +12,10 @@ class Healthz(ct.DaemonTestCase):
         d = self.d
         m0 = d.metrics()
         url = "https://localhost:%d/healthz" % d.port
+        # --resolve: where localhost is also ::1 (Debian's default /etc/hosts)
+        # curl's happy eyeballs may open a second connection over IPv6.
         r = subprocess.run(["curl", "-sS", "-v", "--cacert", d.cert, "--max-time", "20",
+                            "--resolve", "localhost:%d:127.0.0.1" % d.port,
                             "-w", "\\n%{http_code}\\n", url, url, url, url],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
