@@ -346,7 +346,12 @@ int main(int argc, char **argv)
 	srv.workers = calloc(srv.n_workers, sizeof(*srv.workers));
 	if (!srv.workers)
 		return 1;
-	r = probe_listen(&cfg->http_listen);
+	/* A columbad killed a moment ago leaves its listening sockets to the
+	 * kernel's io_uring teardown for a few tens of ms: give a supervisor's
+	 * immediate restart up to 2 s before calling the port taken. */
+	for (int tries = 0; (r = probe_listen(&cfg->http_listen)) == -EADDRINUSE && tries < 20;
+	     tries++)
+		usleep(100 * 1000);
 	if (r) {
 		char a[64];
 		fprintf(stderr, "columbad: config: [http] listen %s: %s\n",

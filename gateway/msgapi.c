@@ -351,8 +351,23 @@ static int h_status(void *cv, const struct http_request *req, struct http_str pa
 
 static void revoke_done(struct gw_op *op)
 {
-	int r = op->st.result;
+	int r;
 
+	if (op->stage == STAGE_TOKEN) {
+		/* Only a valid token can be revoked: an unknown, revoked or
+		 * expired one gets 401 like on every other endpoint (the
+		 * store's revoke alone would answer 0 for a revoked one). */
+		if (!token_ok(op)) {
+			gw_op_finish(op);
+			return;
+		}
+		op->stage = STAGE_MAIN;
+		op->st.op = ST_OP_TOKEN_REVOKE;
+		op->st.result = 0;
+		resubmit(op);
+		return;
+	}
+	r = op->st.result;
 	if (r == 0)
 		gw_op_respond(op, 204, NULL, NULL, 0, NULL, 0);
 	else if (r == -ENOENT || r == -EKEYREVOKED || r == -EKEYEXPIRED)
@@ -376,7 +391,6 @@ static int h_revoke(void *cv, const struct http_request *req, struct http_str pa
 	op = op_with_token(c, req, &az, revoke_done);
 	if (!op)
 		return respond_now_unavailable(c, req);
-	op->st.op = ST_OP_TOKEN_REVOKE;
 	resubmit(op);
 	return GW_PENDING;
 }

@@ -158,6 +158,9 @@ static int write_head(struct wbuf *w, const struct http_response *rsp,
 
 	if (rsp->status < 100 || rsp->status > 599)
 		return -EINVAL;
+	/* 1xx and 204 have no body and no Content-Length (RFC 9110 §8.6). */
+	if ((rsp->status < 200 || rsp->status == 204) && body_len)
+		return -EINVAL;
 	for (size_t i = 0; i < rsp->n_extra; i++)
 		if (!header_safe(&rsp->extra[i]))
 			return -EINVAL;
@@ -169,8 +172,10 @@ static int write_head(struct wbuf *w, const struct http_response *rsp,
 	put_s(w, http_reason(rsp->status));
 	put_s(w, "\r\nDate: ");
 	put(w, http_date_get(dc, now), HTTP_DATE_LEN);
-	put_s(w, "\r\nContent-Length: ");
-	put_u64(w, body_len);
+	if (rsp->status >= 200 && rsp->status != 204) {
+		put_s(w, "\r\nContent-Length: ");
+		put_u64(w, body_len);
+	}
 	if (content_type) {
 		put_s(w, "\r\nContent-Type: ");
 		put_s(w, content_type);

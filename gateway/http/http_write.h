@@ -4,7 +4,8 @@
  *
  * Return contract: bytes written (> 0), -ENOSPC when the buffer is too
  * small (nothing usable was written), -EINVAL for a status outside
- * 100..599 or an extra header that would break framing (CR, LF or another
+ * 100..599, a body on a 1xx or 204 (which carry no Content-Length, RFC 9110
+ * §8.6), or an extra header that would break framing (CR, LF or another
  * control byte, or a name that is not a token).
  */
 #ifndef COLUMBA_GATEWAY_HTTP_WRITE_H
@@ -55,8 +56,8 @@ const char *http_date_get(struct http_date_cache *dc, time_t now);
 const char *http_reason(int status);
 
 /*
- * http_write_response - write status line, Date, Content-Length,
- * Content-Type, Connection, the extra headers, CRLF and the body.
+ * http_write_response - write status line, Date, Content-Length (not on
+ * 1xx or 204), Content-Type, Connection, the extra headers, CRLF and the body.
  * @buf/@cap: output buffer.
  * @rsp:      what to write; with head_only the Content-Length is body_len
  *            but no body bytes follow.

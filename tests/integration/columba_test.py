@@ -11,6 +11,7 @@ log holds a sanitizer report. On failure the log is printed.
 The daemon's path comes from the environment variable COLUMBAD, which
 tests/integration/meson.build sets.
 """
+import base64
 import http.client
 import json
 import os
@@ -52,6 +53,21 @@ def have_ipv6_loopback():
         return True
     except OSError:
         return False
+
+
+def port_listening(port):
+    """True if some socket LISTENs on TCP port (any address), per /proc/net/tcp{,6}."""
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                return True
+    return False
 
 
 def run_columbad(args, timeout=30):
@@ -109,6 +125,14 @@ class Response:
 
     def json(self):
         return json.loads(self.body.decode())
+
+    @property
+    def error(self):
+        """The JSON "error" member of an error answer (None if there is none)."""
+        try:
+            return self.json().get("error")
+        except ValueError:
+            return None
 
     def __repr__(self):
         return "Response(%d %s, %r, %r)" % (self.status, self.reason, self.headers, self.body[:200])
@@ -200,11 +224,12 @@ class Columbad:
     """One columbad process with its own state directory and ports."""
 
     def __init__(self, sets=(), workers=1, listen_host="*", config_text=None, args=(),
-                 state_dir=None, wait=True):
+                 state_dir=None, wait=True, users=(), tokens=()):
         if not COLUMBAD or not os.access(COLUMBAD, os.X_OK):
             raise RuntimeError("COLUMBAD must name the columbad executable (got %r)" % COLUMBAD)
         self.tmp = tempfile.mkdtemp(prefix="columba-itest-")
         self.state = state_dir or os.path.join(self.tmp, "state")
+        self.listen_host = listen_host
         self.port = free_port()
         self.admin_port = free_port()
         while self.admin_port == self.port:
@@ -225,13 +250,83 @@ class Columbad:
             self.args += ["--set", s]
         self.args += list(args)
         prepare_state(self.state, [a for a in self.args[1:] if a not in ("--state-dir", self.state)])
+        # Users and tokens go in before the start: the admin commands need
+        # the store, which a running columbad holds locked.
+        self.passwords = {}
+        self.tokens = {}
+        for name, password in users:
+            self.add_user(name, password)
+        for name in tokens:
+            self.tokens[name] = self.issue_token(name)
         self.proc = None
         self.returncode = None
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
-        if wait:
-            self.wait_ready()
+        self._spawn(wait)
+
+    def _spawn(self, wait, attempts=3):
+        """Start the process; with wait, until ready. A port picked by
+        free_port() can be taken by someone else (another test's connection
+        gets it as its ephemeral port) before columbad binds it: then pick
+        new ports and try again, up to attempts times."""
+        for attempt in range(attempts):
+            self._log.flush()
+            start = os.path.getsize(self.log_path)
+            self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                         stdout=self._log, stderr=subprocess.STDOUT)
+            if not wait:
+                return
+            try:
+                self.wait_ready()
+                return
+            except AssertionError:
+                with open(self.log_path, "rb") as f:
+                    f.seek(start)
+                    out = f.read().decode("utf-8", "replace")
+                if (attempt + 1 == attempts or self.proc.poll() is None
+                        or "Address already in use" not in out or not self._new_ports()):
+                    raise
+                self._log.write(b"---- port taken meanwhile: new ports, start again ----\n")
+
+    def _new_ports(self):
+        """Replace the listen ports this object chose by fresh ones (False if
+        the caller configured the addresses itself)."""
+        old = ["http.listen=%s:%d" % (self.listen_host, self.port),
+               "http.admin_listen=127.0.0.1:%d" % self.admin_port]
+        if any(a not in self.args for a in old):
+            return False
+        self.port = free_port()
+        self.admin_port = free_port()
+        while self.admin_port == self.port:
+            self.admin_port = free_port()
+        new = ["http.listen=%s:%d" % (self.listen_host, self.port),
+               "http.admin_listen=127.0.0.1:%d" % self.admin_port]
+        self.args = [new[old.index(a)] if a in old else a for a in self.args]
+        return True
+
+    # ---- admin commands (only while columbad is not running) ----
+
+    def admin(self, args, stdin_text=None, check=True):
+        """Run `columbad <args>` with this daemon's configuration (state dir,
+        --config, --set); returns the CompletedProcess. check: assert exit 0."""
+        opts = self.args[1:]
+        r = subprocess.run([COLUMBAD] + list(args) + opts, capture_output=True, text=True,
+                           timeout=60, input=stdin_text if stdin_text is not None else "")
+        if check and r.returncode != 0:
+            raise AssertionError("columbad %s failed (%d): %s"
+                                 % (" ".join(args), r.returncode, r.stderr))
+        return r
+
+    def add_user(self, name, password):
+        """`columbad user add NAME` with the password on stdin."""
+        self.admin(["user", "add", name], stdin_text=password + "\n")
+        self.passwords[name] = password
+
+    def issue_token(self, name):
+        """`columbad token issue NAME`: the new token (43 characters)."""
+        tok = self.admin(["token", "issue", name]).stdout.strip()
+        if not re.fullmatch(r"[A-Za-z0-9_-]{43}", tok):
+            raise AssertionError("columbad token issue printed %r" % tok)
+        return tok
 
     # ---- process ----
 
@@ -274,6 +369,31 @@ class Columbad:
 
     def signal(self, sig):
         self.proc.send_signal(sig)
+
+    def kill9(self):
+        """SIGKILL (no chance to flush or clean up) and reap; returns the exit code."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.returncode = self.proc.wait(timeout=STOP_TIMEOUT)
+        return self.returncode
+
+    def restart(self, wait=True):
+        """Start columbad again on the same state directory and ports, after it
+        exited (stop() or kill9()). Its output is appended to the same log."""
+        if self.proc.poll() is None:
+            raise AssertionError("restart() while columbad is still running")
+        # After a SIGKILL the kernel tears the io_uring instance down
+        # asynchronously: its listening sockets outlive the reaped process by
+        # some milliseconds, and columbad refuses a port that is still
+        # listened on. Wait (bounded) until they are gone; should someone
+        # else hold a port by then, _spawn() moves to new ones.
+        deadline = time.monotonic() + 5.0
+        while ((port_listening(self.port) or port_listening(self.admin_port))
+               and time.monotonic() < deadline):
+            time.sleep(0.005)
+        self.returncode = None
+        self._log.write(b"---- restart ----\n")
+        self._log.flush()
+        self._spawn(wait)
 
     def stop(self):
         """SIGTERM; returns the exit code (and asserts nothing: see stop_ok)."""
@@ -351,9 +471,78 @@ class Columbad:
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return Stream(raw)
 
-    def https_connection(self, host="localhost", timeout=10.0):
+    def https_connection(self, host="localhost", timeout=10.0, source=None):
         return http.client.HTTPSConnection(host, self.port, timeout=timeout,
-                                           context=self.tls_context())
+                                           context=self.tls_context(),
+                                           source_address=(source, 0) if source else None)
+
+    def api(self, method, path, token=None, body=None, headers=None, conn=None,
+            content_type="application/json", source=None):
+        """One request on the HTTPS listener with http.client. body: a dict
+        (sent as JSON), bytes (sent as is) or None. token: a Bearer token.
+        conn: an https_connection() to reuse (keep-alive); else a fresh one.
+        Returns an ApiResponse (status, headers, raw body, .json())."""
+        hdrs = dict(headers or {})
+        if token is not None:
+            hdrs["Authorization"] = "Bearer " + token
+        if body is not None:
+            if isinstance(body, dict):
+                body = json.dumps(body, ensure_ascii=False).encode()
+            if content_type is not None:
+                hdrs.setdefault("Content-Type", content_type)
+        own = conn is None
+        c = conn or self.https_connection(source=source)
+        try:
+            c.request(method, path, body=body, headers=hdrs)
+            r = c.getresponse()
+            return ApiResponse(r.status, r.getheaders(), r.read())
+        finally:
+            if own:
+                c.close()
+
+    def submit(self, token, to, text, conn=None, idem=None, **extra):
+        """POST /v1/messages {"to", "text", ...}: an ApiResponse."""
+        body = {"to": to, "text": text}
+        body.update(extra)
+        return self.api("POST", "/v1/messages", token=token, body=body, conn=conn,
+                        headers={"Idempotency-Key": idem} if idem is not None else None)
+
+    def login(self, user, password, conn=None, source=None):
+        """POST /v1/tokens with HTTP Basic: an ApiResponse. source: a local
+        address to connect from (login failures are also limited per address)."""
+        cred = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+        return self.api("POST", "/v1/tokens", headers={"Authorization": "Basic " + cred},
+                        conn=conn, source=source)
+
+
+class ApiResponse:
+    """A response read by http.client: status, headers (list of (name, value)), body bytes."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    def json(self):
+        return json.loads(self.body.decode())
+
+    @property
+    def error(self):
+        """The JSON "error" member of an error answer (None if there is none)."""
+        try:
+            return self.json().get("error")
+        except ValueError:
+            return None
+
+    def __repr__(self):
+        return "ApiResponse(%d, %r, %r)" % (self.status, self.headers, self.body[:300])
 
 
 class DaemonTestCase(unittest.TestCase):
@@ -365,8 +554,13 @@ class DaemonTestCase(unittest.TestCase):
         return d
 
     def _finish(self, d):
+        # Inside a cleanup, _outcome.success is always True (each cleanup runs
+        # in its own testPartExecutor), so look for this test's failures in
+        # the result (subtests included).
         try:
-            failed = self._outcome is not None and not self._outcome.success
+            res = self._outcome.result
+            failed = any(t is self or getattr(t, "test_case", None) is self
+                         for t, _ in res.failures + res.errors)
         except AttributeError:
             failed = False
         rep = sanitizer_report(d.log())
