@@ -49,7 +49,7 @@ static void cfg_defaults(struct st_store_cfg *c)
 	if (!c->expiry_interval_ms)
 		c->expiry_interval_ms = 1000;
 	if (!c->expiry_batch)
-		c->expiry_batch = 256;
+		c->expiry_batch = 128;
 	if (!c->checkpoint_bytes)
 		c->checkpoint_bytes = 64ull << 20;
 	if (!c->unavailable_retry_ms)
@@ -64,26 +64,7 @@ static void cfg_defaults(struct st_store_cfg *c)
 
 static int replay_one(void *ctx, uint64_t seq, const uint8_t *payload, uint32_t len)
 {
-	struct st_store *s = ctx;
-	MDB_txn *txn;
-	int rc;
-
-	for (;;) {
-		if ((rc = st_db_err(mdb_txn_begin(s->db.env, NULL, 0, &txn))))
-			return rc;
-		rc = st_db_apply(&s->db, txn, payload, len);
-		if (!rc)
-			rc = st_db_set_wal_seq(&s->db, txn, seq);
-		if (!rc)
-			rc = st_db_err(mdb_txn_commit(txn));
-		else
-			mdb_txn_abort(txn);
-		if (rc != -EFBIG)
-			return rc;
-		if ((rc = st_db_grow(&s->db)))
-			return rc;
-		s->stats.map_grows++;
-	}
+	return st__replay_record(ctx, seq, payload, len);
 }
 
 /* The highest id in msg and status: new ids go above it even if the clock stepped back. */
@@ -170,7 +151,8 @@ int st_store_open(struct st_store **out, const struct st_store_cfg *cfg)
 	mdb_txn_abort(txn);
 	if (rc)
 		goto fail_db;
-	if ((rc = st_wal_replay(s->wal_dir, applied, replay_one, s, &last)))
+	if ((rc = st_wal_replay(s->wal_dir, applied, replay_one, s, &last)) ||
+	    (rc = st__parent_commit(s)) || (rc = s->pending.count ? -EIO : 0))
 		goto fail_db;
 	if (last > applied)
 		log_info("storage", "wal_replayed from=%" PRIu64 " to=%" PRIu64, applied + 1, last);
@@ -190,9 +172,14 @@ int st_store_open(struct st_store **out, const struct st_store_cfg *cfg)
 fail_wal:
 	st_wal_close(s->wal);
 fail_db:
+	if (s->ptxn)
+		mdb_txn_abort(s->ptxn);
+	s->ptxn = NULL;
 	s->kr = NULL;
 	st_db_close(&s->db);
 fail:
+	st_mutlog_free(&s->plog);
+	st_mutlog_free(&s->pending);
 	st__loc_fini(&s->loc);
 	if (s->bell.efd >= 0)
 		ring_bell_fini(&s->bell);
@@ -291,12 +278,21 @@ static void push_completions(struct st_store *s, uint32_t n)
 	}
 }
 
-static bool rings_empty(struct st_store *s)
+/*
+ * Nanoseconds until the open parent transaction is due for its commit; 0 if
+ * due now; UINT64_MAX if there is none. Even an idle store waits for the
+ * interval: committing at once would put LMDB's fsync back in front of the
+ * next request under light load.
+ */
+static uint64_t commit_wait_ns(struct st_store *s)
 {
-	for (uint32_t i = 0; i < s->cfg.max_workers; i++)
-		if (s->chans[i] && ring_count(&s->chans[i]->req))
-			return false;
-	return true;
+	uint64_t due, now;
+
+	if (!s->ptxn)
+		return UINT64_MAX;
+	due = s->ptxn_start_ns + (uint64_t)s->cfg.commit_interval_us * 1000;
+	now = clock_mono_ns();
+	return now >= due ? 0 : due - now;
 }
 
 /* Handle every completion on the store's own ring (bell poll, expiry tick). */
@@ -362,10 +358,14 @@ static void *store_thread(void *arg)
 		if (n == 0) {
 			if (atomic_load(&s->stop))
 				break;
+			if (commit_wait_ns(s) == 0) {
+				st__parent_commit(s); /* idle, and the commit is due */
+				continue;
+			}
 			ring_bell_arm(&s->bell);
 			n = gather(s, 0, B);
 			if (n == 0 && !tick && !atomic_load(&s->stop))
-				wait_events(s, 0, &tick);
+				wait_events(s, s->ptxn ? commit_wait_ns(s) : 0, &tick);
 			ring_bell_disarm(&s->bell);
 		}
 		if (n && n < B && s->cfg.gather_us) {
@@ -387,8 +387,8 @@ static void *store_thread(void *arg)
 			bool wrote = st__batch_run(s, s->batch, n);
 			push_completions(s, n);
 			if (wrote)
-				st__batch_commit(s, rings_empty(s));
-			else if (s->ptxn && rings_empty(s))
+				st__batch_commit(s, false);
+			else if (commit_wait_ns(s) == 0)
 				st__parent_commit(s);
 		}
 		reap(s, &tick);
@@ -404,8 +404,10 @@ static void *store_thread(void *arg)
 					s->retry_at_ms = st__now(s) + s->cfg.unavailable_retry_ms;
 				}
 			}
-			if (!s->unavailable)
-				st__expire_now(s, s->cfg.expiry_batch);
+			/* A full pass means more is due: another one after the next batch. */
+			if (!s->unavailable &&
+			    st__expire_now(s, s->cfg.expiry_batch) == (int)s->cfg.expiry_batch)
+				tick = true;
 		}
 	}
 	return NULL;

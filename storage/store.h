@@ -11,8 +11,8 @@
  * transaction while logging every mutation, appends that log to the WAL as
  * one record (io_uring write linked to fdatasync), pushes the completions
  * once that is durable and rings each worker's bell, then folds the batch
- * into the transaction, which is committed when the store is idle or every
- * commit_interval_us. A request is therefore acknowledged only when it is
+ * into the transaction, which is committed every commit_interval_us.
+ * A request is therefore acknowledged only when it is
  * durable. Batches that only read skip the WAL.
  *
  * Errors (req->result): 0 or a negative errno listed per operation below, and
@@ -222,7 +222,8 @@ struct st_req {
 			uint32_t user_len;
 		} token;
 		/*
-		 * In memory only, never in the WAL, never ST_E_UNAVAILABLE.
+		 * In memory only, never in the WAL, never ST_E_UNAVAILABLE; they
+		 * run before the other requests of their batch.
 		 * ST_OP_LOC_REGISTER: @user is reachable on @worker / @flow
 		 * until @expires_ms (replaces any earlier binding).
 		 * Errors: -ENOSPC (location map full), -E2BIG, -EINVAL.
@@ -253,7 +254,8 @@ struct st_store_cfg {
 	uint64_t status_grace_ms;   /* how long an expired message's status stays; 0: 24 h */
 	uint64_t notify_ttl_ms;     /* 0: 72 h */
 	uint32_t expiry_interval_ms;/* 0: 1000 */
-	uint32_t expiry_batch;      /* exp entries per pass; 0: 256 */
+	uint32_t expiry_batch;      /* exp entries per pass (a full pass is followed by another
+				       after the next batch); 0: 128 */
 	uint64_t checkpoint_bytes;  /* WAL size that triggers a checkpoint; 0: 64 MiB */
 	uint32_t unavailable_retry_ms; /* 0: 500 */
 	uint32_t loc_capacity;      /* location map slots, power of two; 0: 65536 */
@@ -261,7 +263,7 @@ struct st_store_cfg {
 	/*
 	 * LMDB commits (each one an fdatasync of data.mdb) are taken off the
 	 * ack path: batches fold into a parent transaction that is committed
-	 * when the store goes idle, after commit_interval_us (0: 10 ms), or
+	 * commit_interval_us (0: 10 ms) after it began, busy or idle, or
 	 * after every batch with commit_every_batch. The WAL covers what a
 	 * crash loses in between.
 	 */

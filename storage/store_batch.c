@@ -21,11 +21,31 @@ static bool is_loc_op(const struct st_req *r)
 	return r->op == ST_OP_LOC_REGISTER || r->op == ST_OP_LOC_UNREGISTER || r->op == ST_OP_LOC_LOOKUP;
 }
 
-/* Answer a whole batch "unavailable"; location ops need no disk and still run. */
+/*
+ * Location requests need no disk: they run first, exactly once, whatever
+ * happens to the rest of the batch (a re-run after a full map must not
+ * unregister twice).
+ */
+static uint32_t run_loc_ops(struct st_store *s, struct st_req **reqs, uint32_t n)
+{
+	uint32_t others = n;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (is_loc_op(reqs[i])) {
+			reqs[i]->result = st__exec(s, NULL, reqs[i]);
+			others--;
+		}
+	}
+	return others;
+}
+
+/* Answer the batch "unavailable" (its location requests have their own answers). */
 static void fail_batch(struct st_store *s, struct st_req **reqs, uint32_t n)
 {
+	(void)s;
 	for (uint32_t i = 0; i < n; i++)
-		reqs[i]->result = is_loc_op(reqs[i]) ? st__exec(s, NULL, reqs[i]) : ST_E_UNAVAILABLE;
+		if (!is_loc_op(reqs[i]))
+			reqs[i]->result = ST_E_UNAVAILABLE;
 }
 
 /* Apply a batch that is in the WAL but whose LMDB commit failed. */
@@ -141,7 +161,7 @@ int st__parent_commit(struct st_store *s)
 	if (rc == 0) {
 		st_mutlog_reset(&s->plog);
 		grow_early(s);
-		if (st_wal_bytes(s->wal) >= s->cfg.checkpoint_bytes)
+		if (s->wal && st_wal_bytes(s->wal) >= s->cfg.checkpoint_bytes)
 			st_store_checkpoint(s);
 		return 0;
 	}
@@ -213,6 +233,8 @@ bool st__batch_run(struct st_store *s, struct st_req **reqs, uint32_t n)
 
 	s->stats.batches++;
 	s->stats.requests += n;
+	if (run_loc_ops(s, reqs, n) == 0)
+		return false; /* nothing for the disk */
 	if (s->unavailable && now < s->retry_at_ms)
 		goto unavailable;
 	if (s->pending.count && (rc = st__apply_pending(s)) != 0)
@@ -229,6 +251,8 @@ retry:
 	st_mutlog_reset(&s->log);
 	uint64_t t0 = clock_mono_ns();
 	for (uint32_t i = 0; i < n; i++) {
+		if (is_loc_op(reqs[i]))
+			continue;
 		reqs[i]->result = st__exec(s, s->ptxn, reqs[i]);
 		if (reqs[i]->result == -EFBIG) {
 			/* The map is full: undo, grow, run the batch again. */
@@ -275,10 +299,10 @@ unavailable:
 
 /*
  * After the completions are out: the batch joins the parent's log, and the
- * parent is committed if @idle (no request waiting), if commit_interval_us
+ * parent is committed if @now (the synchronous API), if commit_interval_us
  * has passed since it began, or if commit_every_batch is set.
  */
-void st__batch_commit(struct st_store *s, bool idle)
+void st__batch_commit(struct st_store *s, bool now)
 {
 	if (log_cat(&s->plog, &s->log) != 0) {
 		/* Cannot keep the log for a rollback: commit now instead. */
@@ -290,7 +314,7 @@ void st__batch_commit(struct st_store *s, bool idle)
 		return;
 	}
 	s->plog_seq = st_wal_next_seq(s->wal) - 1;
-	if (idle || s->cfg.commit_every_batch ||
+	if (now || s->cfg.commit_every_batch ||
 	    clock_mono_ns() - s->ptxn_start_ns >= (uint64_t)s->cfg.commit_interval_us * 1000 ||
 	    s->plog.len >= (16u << 20))
 		st__parent_commit(s);
@@ -325,39 +349,80 @@ int st_exec_sync(struct st_store *s, struct st_req *req)
 	return req->result;
 }
 
-int st__expire_now(struct st_store *s, uint32_t max)
+/*
+ * Replay (at open): records join the parent transaction like batches, and
+ * the parent is committed every 16 MiB of records and at the end, instead
+ * of one synced commit per record.
+ */
+int st__replay_record(struct st_store *s, uint64_t seq, const uint8_t *payload, uint32_t len)
 {
-	MDB_txn *txn;
-	int rc, n;
+	struct st_mutlog rec = { .buf = (uint8_t *)payload, .len = len, .cap = len, .count = 1 };
+	int rc;
 
-	if (st__parent_commit(s) != 0 || s->pending.count)
-		return -EAGAIN;
-	uint64_t t0 = clock_mono_ns();
 	for (;;) {
-		if ((rc = st_db_err(mdb_txn_begin(s->db.env, NULL, 0, &txn))))
-			return rc;
-		n = st__expire_pass(s, txn, st__now(s), max);
-		if (n > 0)
-			rc = st_db_err(mdb_txn_commit(txn));
-		else {
-			mdb_txn_abort(txn);
-			rc = n;
+		if (!s->ptxn) {
+			if ((rc = st_db_err(mdb_txn_begin(s->db.env, NULL, 0, &s->ptxn)))) {
+				s->ptxn = NULL;
+				return rc;
+			}
+			s->ptxn_start_ns = clock_mono_ns();
 		}
+		rc = st_db_apply(&s->db, s->ptxn, payload, len);
+		if (!rc)
+			rc = st_db_set_wal_seq(&s->db, s->ptxn, seq);
 		if (rc != -EFBIG)
 			break;
-		if ((rc = st_db_grow(&s->db)))
+		if ((rc = parent_rollback(s, true)))
 			return rc;
-		s->stats.map_grows++;
 	}
+	if (rc)
+		return rc;
+	if ((rc = log_cat(&s->plog, &rec)))
+		return rc;
+	s->plog_seq = seq;
+	return s->plog.len >= (16u << 20) ? st__parent_commit(s) : 0;
+}
+
+/*
+ * An expiry pass runs in the parent transaction, so it costs no fsync of its
+ * own: its writes are committed with the next batches. They are not in the
+ * WAL or the parent's log, so a rollback or a crash drops them, and the next
+ * pass does them again (expiry is a function of the state and the clock).
+ */
+int st__expire_now(struct st_store *s, uint32_t max)
+{
+	uint64_t t0 = clock_mono_ns();
+	int n, rc;
+
+	if (s->pending.count)
+		return -EAGAIN;
+retry:
+	if (!s->ptxn) {
+		if ((rc = st_db_err(mdb_txn_begin(s->db.env, NULL, 0, &s->ptxn)))) {
+			s->ptxn = NULL;
+			return rc;
+		}
+		s->ptxn_start_ns = clock_mono_ns();
+	}
+	n = st__expire_pass(s, s->ptxn, st__now(s), max);
+	if (n == -EFBIG) {
+		if ((rc = parent_rollback(s, true)))
+			return rc;
+		goto retry;
+	}
+	if (n < 0)
+		parent_rollback(s, false); /* drop a half-done pass */
 	uint64_t dt = clock_mono_ns() - t0;
 	s->stats.expiry_ns += dt;
 	if (dt > s->stats.expiry_max_pass_ns)
 		s->stats.expiry_max_pass_ns = dt;
-	return rc ? rc : n;
+	return n;
 }
 
 int st_expire_run(struct st_store *s, uint32_t max)
 {
 	BUG_ON(s->running);
-	return st__expire_now(s, max);
+	int n = st__expire_now(s, max);
+	int rc = st__parent_commit(s);
+	return n < 0 ? n : (rc ? rc : n);
 }

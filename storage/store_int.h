@@ -143,10 +143,12 @@ int st__msg_open(struct st_store *s, const MDB_val *v, struct st_seal_hdr *hdr, 
 /* store_batch.c */
 /* Run a batch up to its WAL append; true if it must be folded in by st__batch_commit. */
 bool st__batch_run(struct st_store *s, struct st_req **reqs, uint32_t n);
-/* Fold the last batch into the parent txn; commit it if @idle or due. */
-void st__batch_commit(struct st_store *s, bool idle);
+/* Fold the last batch into the parent txn; commit it if @now or due. */
+void st__batch_commit(struct st_store *s, bool now);
 /* Commit the parent txn (no-op if none). Returns 0 or the commit error (then "pending"). */
 int st__parent_commit(struct st_store *s);
+/* Replay one WAL record at open (into the parent txn). Returns 0 or -errno. */
+int st__replay_record(struct st_store *s, uint64_t seq, const uint8_t *payload, uint32_t len);
 /* Re-apply the pending batches. Returns 0 or -errno. */
 int st__apply_pending(struct st_store *s);
 /* One expiry pass of at most @max entries. Returns the count or -errno. */

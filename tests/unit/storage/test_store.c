@@ -528,7 +528,7 @@ static void test_threaded_timer_expiry(void **state)
 	assert_int_equal(roundtrip(c0, &b0, &r), 0);
 	struct st_id id = r.enqueue.id;
 	uint8_t state_seen = 0;
-	for (int i = 0; i < 500 && state_seen != ST_STATE_EXPIRED; i++) {
+	for (int i = 0; i < 3000 && state_seen != ST_STATE_EXPIRED; i++) {
 		memset(&r, 0, sizeof(r));
 		r.op = ST_OP_STATUS;
 		r.status.requester = st_s("oscar");
