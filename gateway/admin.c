@@ -93,6 +93,7 @@ int gw_store_open(const struct gw_config *cfg, unsigned max_workers, struct st_s
 	sc.expiry_interval_ms = cfg->store_expiry_interval_ms;
 	sc.commit_interval_us = cfg->store_commit_interval_us;
 	sc.wal_direct = cfg->store_wal_direct;
+	sc.queue_depth_max = cfg->queue_depth;
 	r = st_store_open(out, &sc);
 	if (r) {
 		if (r == -EBUSY)

@@ -17,7 +17,7 @@ static const char *const reject_names[GW_REJ__COUNT] = {
 	[GW_REJ_UNAUTHORIZED] = "unauthorized", [GW_REJ_INVALID] = "invalid",
 	[GW_REJ_NO_RECIPIENT] = "unknown_recipient", [GW_REJ_RATE] = "rate_limited",
 	[GW_REJ_UNAVAILABLE] = "unavailable", [GW_REJ_LOGIN_FAILED] = "login_failed",
-	[GW_REJ_LOGIN_LIMITED] = "login_rate_limited",
+	[GW_REJ_LOGIN_LIMITED] = "login_rate_limited", [GW_REJ_QUEUE_FULL] = "recipient_queue_full",
 };
 
 static int h_healthz(void *c, const struct http_request *req, struct http_str param, void *arg)

@@ -80,6 +80,9 @@ static const struct opt opts[] = {
 	{ "intake", "login_burst", T_U32, O(login_burst), 1, 100000, "5",
 	  "failed logins allowed at once before the rate applies" },
 
+	{ "intake", "queue_depth", T_U32, O(queue_depth), 1, 10000000, "1000",
+	  "messages waiting for one recipient before submits to them get 503" },
+
 	{ "store", "batch_max", T_U32, O(store_batch_max), 1, 65536, "1024",
 	  "group commit: most requests in one WAL write + fdatasync" },
 	{ "store", "gather_us", T_U32, O(store_gather_us), 0, 1000000, "0",

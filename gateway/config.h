@@ -54,6 +54,7 @@ struct gw_config {
 	uint32_t token_ttl_s;
 	uint32_t login_failures_per_min; /* per user and per source address */
 	uint32_t login_burst;
+	uint32_t queue_depth;            /* parked messages per recipient */
 
 	/* [store] */
 	uint32_t store_batch_max;

@@ -33,6 +33,7 @@ enum gw_reject {
 	GW_REJ_UNAVAILABLE,   /* 503 */
 	GW_REJ_LOGIN_FAILED,  /* 401 on POST /v1/tokens */
 	GW_REJ_LOGIN_LIMITED, /* 429 on POST /v1/tokens */
+	GW_REJ_QUEUE_FULL,    /* 503: the recipient's queue is full */
 	GW_REJ__COUNT,
 };
 

@@ -184,6 +184,17 @@ static void submit_done(struct gw_op *op)
 		count_reject(gw, GW_REJ_NO_RECIPIENT);
 		gw_op_respond_error(op, 404, "unknown_recipient",
 				    "to: no such user in this domain", NULL, 0);
+	} else if (r == -EDQUOT) {
+		char v[24];
+		struct http_header h;
+
+		/* The recipient has been offline long enough to fill its queue:
+		 * the sender retries later (the oldest will have expired or been
+		 * delivered). */
+		retry_after(v, sizeof(v), &h, 60000);
+		count_reject(gw, GW_REJ_QUEUE_FULL);
+		gw_op_respond_error(op, 503, "recipient_queue_full",
+				    "to: the recipient has too many messages waiting; retry later", &h, 1);
 	} else if (r == ST_E_UNAVAILABLE || r == -EIO) {
 		respond_unavailable(op, "the message store cannot accept messages now; retry shortly");
 	} else if (r) {

@@ -120,7 +120,8 @@ struct st_req {
 		 * deliver at once.
 		 * Errors: -E2BIG (text > 640, name or key too long), -EINVAL
 		 * (empty name, ttl above the maximum), -ENOENT (no such
-		 * recipient user).
+		 * recipient user), -EDQUOT (the recipient already has
+		 * queue_depth_max parked messages; nothing enqueued).
 		 */
 		struct {
 			struct st_str sender, recipient, text, idem_key;
@@ -259,6 +260,7 @@ struct st_store_cfg {
 	uint64_t checkpoint_bytes;  /* WAL size that triggers a checkpoint; 0: 64 MiB */
 	uint32_t unavailable_retry_ms; /* 0: 500 */
 	uint32_t loc_capacity;      /* location map slots, power of two; 0: 65536 */
+	uint32_t queue_depth_max;   /* parked messages per recipient; 0: no limit */
 	bool wal_direct;            /* O_DIRECT WAL segments */
 	/*
 	 * LMDB commits (each one an fdatasync of data.mdb) are taken off the

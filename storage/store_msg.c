@@ -212,6 +212,41 @@ int st_notify_decode(const struct st_str *text, struct st_notify *out)
 	return 0;
 }
 
+/*
+ * Parked messages for the recipient tag @rtag, counting at most @limit
+ * (the walk stops there, so a full queue costs O(limit), an ordinary one
+ * O(its length)). Entries sealed under an older key id carry another tag
+ * and are not counted: after a rotation a queue may briefly hold more.
+ */
+static int rcpt_depth(struct st_store *s, MDB_txn *txn, const uint8_t rtag[ST_TAG_LEN],
+		      uint32_t limit, uint32_t *depth)
+{
+	uint8_t key[32];
+	MDB_cursor *c;
+	MDB_val k, d;
+	uint32_t n = 0;
+	int rc;
+
+	rc = st_db_err(mdb_cursor_open(txn, s->db.dbi[ST_DB_RCPT], &c));
+	if (rc)
+		return rc;
+	memcpy(key, rtag, ST_TAG_LEN);
+	memset(key + ST_TAG_LEN, 0, ST_ID_LEN);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	while (rc == 0 && n < limit && k.mv_size == 32 &&
+	       memcmp(k.mv_data, rtag, ST_TAG_LEN) == 0) {
+		n++;
+		rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return st_db_err(rc);
+	*depth = n;
+	return 0;
+}
+
 static int op_enqueue(struct st_store *s, MDB_txn *txn, struct st_req *r)
 {
 	uint8_t utag[ST_TAG_LEN], itag[ST_TAG_LEN], rtag[ST_TAG_LEN], sbuf[ST_STATUS_LEN];
@@ -263,6 +298,18 @@ static int op_enqueue(struct st_store *s, MDB_txn *txn, struct st_req *r)
 			}
 			return 0;
 		}
+	}
+	if (s->cfg.queue_depth_max) {
+		uint32_t depth = 0;
+
+		if (ukid != st_keyring_id_at(s->kr, 0) &&
+		    (rc = st__name_tag(s, st_keyring_id_at(s->kr, 0), &r->enqueue.recipient, utag)))
+			return rc;
+		ukid = st_keyring_id_at(s->kr, 0);
+		if ((rc = rcpt_depth(s, txn, utag, s->cfg.queue_depth_max, &depth)))
+			return rc;
+		if (depth >= s->cfg.queue_depth_max)
+			return -EDQUOT;
 	}
 	r->enqueue.id = new_id(s, now);
 	r->enqueue.created_ms = now;

@@ -62,6 +62,39 @@ static uint32_t stream(struct st_store *s, const char *who, struct st_msg *msgs,
 	return r.stream.count;
 }
 
+/* queue_depth_max: the (N+1)th parked message for one recipient is refused
+ * with -EDQUOT and nothing is stored; a delivery frees a place. */
+static void test_queue_depth(void **state)
+{
+	struct st_store_cfg cfg = {
+		.state_dir = dir,
+		.keyring = st_test_keyring(1, 9),
+		.clock_ms = st_test_clock,
+		.clock_ctx = &clk,
+		.queue_depth_max = 3,
+	};
+	struct st_store *s = NULL;
+	struct st_id ids[3], extra;
+	struct st_msg msgs[8];
+	uint8_t buf[4096];
+	(void)state;
+
+	assert_int_equal(st_store_open(&s, &cfg), 0);
+	assert_int_equal(st_test_user(s, "quinn"), 0);
+	assert_int_equal(st_test_user(s, "rita"), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(st_test_enqueue(s, "rita", "quinn", "waiting", NULL, 0, &ids[i]), 0);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "one too many", NULL, 0, &extra),
+			 -EDQUOT);
+	assert_int_equal(stream(s, "quinn", msgs, 8, buf, sizeof(buf)), 3);
+	/* Another recipient is not affected. */
+	assert_int_equal(st_test_enqueue(s, "quinn", "rita", "hello", NULL, 0, NULL), 0);
+	assert_int_equal(st_test_mark(s, ST_OP_DELIVERED, &ids[0], 0), 0);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "room again", NULL, 0, &extra), 0);
+	assert_int_equal(stream(s, "quinn", msgs, 8, buf, sizeof(buf)), 3);
+	st_store_close(s);
+}
+
 static void test_lock_and_schema(void **state)
 {
 	struct st_store *s = open_store(st_test_keyring(1, 9), 0), *t = NULL;
@@ -550,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_lock_and_schema),
 		cmocka_unit_test(test_users_and_tokens),
 		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_queue_depth),
 		cmocka_unit_test(test_expiry_bounded),
 		cmocka_unit_test(test_rotation_and_growth),
 		cmocka_unit_test(test_location),
