@@ -141,11 +141,14 @@ static int h_metrics(void *c, const struct http_request *req, struct http_str pa
 		     "# HELP columba_store_wal_failures_total WAL writes that failed (disk full, I/O).\n"
 		     "# TYPE columba_store_wal_failures_total counter\n"
 		     "columba_store_wal_failures_total %llu\n"
+		     "# HELP columba_queue_depth Messages waiting for delivery (all recipients).\n"
+		     "# TYPE columba_queue_depth gauge\ncolumba_queue_depth %llu\n"
 		     "# HELP columba_messages_expired_total Messages that expired undelivered.\n"
 		     "# TYPE columba_messages_expired_total counter\n"
 		     "columba_messages_expired_total %llu\n",
 		     (unsigned long long)ss.batches, (unsigned long long)ss.requests,
-		     (unsigned long long)ss.wal_failures, (unsigned long long)ss.expired);
+		     (unsigned long long)ss.wal_failures, (unsigned long long)ss.parked,
+		     (unsigned long long)ss.expired);
 	}
 #undef EMIT
 	return gw_respond(c, req, 200, "text/plain; version=0.0.4", out, n, NULL, 0);

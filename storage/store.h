@@ -279,6 +279,7 @@ struct st_store_cfg {
 struct st_stats {
 	uint64_t batches, requests, wal_records, wal_bytes, wal_failures, commits;
 	uint64_t expired, purged, checkpoints, map_grows, auth_failures;
+	uint64_t parked; /* messages waiting for delivery, as of the last LMDB commit */
 	/* Time spent (ns): executing requests in the txn, in the WAL append
 	 * (write + fdatasync), in the LMDB commit, in expiry passes. */
 	uint64_t exec_ns, wal_ns, commit_ns, expiry_ns, expiry_max_pass_ns;

@@ -154,6 +154,13 @@ int st__parent_commit(struct st_store *s)
 	if (!s->ptxn)
 		return 0;
 	t0 = clock_mono_ns();
+	{
+		/* Parked messages (and notifications) in all, for /metrics. */
+		MDB_stat ms;
+
+		if (mdb_stat(s->ptxn, s->db.dbi[ST_DB_MSG], &ms) == 0)
+			s->stats.parked = ms.ms_entries;
+	}
 	rc = st_db_err(mdb_txn_commit(s->ptxn));
 	s->ptxn = NULL;
 	s->stats.commit_ns += clock_mono_ns() - t0;

@@ -1,6 +1,8 @@
 """The recipient's queue depth (issue 4): past [intake] queue_depth parked
 messages for one recipient, submits to them get 503 recipient_queue_full
 with Retry-After and nothing is enqueued; other recipients are unaffected."""
+import time
+
 import columba_test as ct
 import test_openapi as oa
 
@@ -24,6 +26,13 @@ class QueueDepth(ct.DaemonTestCase):
         self.assertEqual(m1["columba_messages_accepted_total"],
                          m0["columba_messages_accepted_total"])
         self.assertEqual(m1['columba_messages_rejected_total{reason="recipient_queue_full"}'], 1)
+        # /metrics shows the waiting messages once the store has committed
+        # (every [store] commit_interval_us).
+        for _ in range(100):
+            if d.metrics().get("columba_queue_depth", 0) >= 3:
+                break
+            time.sleep(0.05)
+        self.assertEqual(d.metrics()["columba_queue_depth"], 3)
         # Another recipient still gets messages.
         self.assertEqual(d.submit(tok, "carol", "hello carol").status, 202)
         # The three waiting ones are intact.
