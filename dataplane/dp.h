@@ -64,7 +64,10 @@ int dp_send(struct dp_conn *c, const void *data, size_t len);
  */
 void dp_close(struct dp_conn *c, bool abort);
 
-/* dp_pause_recv - stop (or resume) delivering on_data: receive backpressure. */
+/*
+ * dp_pause_recv - stop (or resume) delivering on_data: receive backpressure.
+ * Pausing also asks for on_drain once the send queue is below half its limit.
+ */
 void dp_pause_recv(struct dp_conn *c, bool pause);
 
 void dp_conn_set_udata(struct dp_conn *c, void *udata);

@@ -13,7 +13,7 @@
 #include "base/log.h"
 
 struct dp_addr_slot {
-	uint8_t used; /* 0 empty, 1 live, 2 tombstone */
+	uint8_t used; /* 0 empty, 1 live (deletions shift entries back: no tombstones) */
 	uint8_t family;
 	uint32_t count;
 	struct in6_addr ip; /* v4 stored in the first 4 bytes */
@@ -41,7 +41,6 @@ static uint32_t addr_hash(const struct in6_addr *ip)
 static struct dp_addr_slot *addr_find(struct dp_worker *w, const struct dp_addr *a, bool insert)
 {
 	struct in6_addr ip;
-	struct dp_addr_slot *tomb = NULL;
 
 	addr_key(a, &ip);
 	for (uint32_t i = addr_hash(&ip), n = 0; n <= w->addr_mask; i++, n++) {
@@ -50,31 +49,19 @@ static struct dp_addr_slot *addr_find(struct dp_worker *w, const struct dp_addr 
 		if (s->used == 0) {
 			if (!insert)
 				return NULL;
-			if (tomb)
-				s = tomb;
 			s->used = 1;
 			s->family = a->family;
 			s->count = 0;
 			s->ip = ip;
 			return s;
 		}
-		if (s->used == 2) {
-			if (!tomb)
-				tomb = s;
-			continue;
-		}
 		if (s->family == a->family && memcmp(&s->ip, &ip, sizeof(ip)) == 0)
 			return s;
 	}
-	if (insert && tomb) {
-		tomb->used = 1;
-		tomb->family = a->family;
-		tomb->count = 0;
-		tomb->ip = ip;
-		return tomb;
-	}
 	return NULL;
 }
+
+static void addr_remove(struct dp_worker *w, struct dp_addr_slot *s);
 
 int dp__conn_admit(struct dp_worker *w, const struct dp_addr *addr)
 {
@@ -91,7 +78,7 @@ int dp__conn_admit(struct dp_worker *w, const struct dp_addr *addr)
 	if (s->count >= w->limits.max_conns_per_addr) {
 		w->stats.refused_per_addr++;
 		if (s->count == 0)
-			s->used = 2;
+			addr_remove(w, s);
 		return -EUSERS;
 	}
 	s->count++;
@@ -100,13 +87,40 @@ int dp__conn_admit(struct dp_worker *w, const struct dp_addr *addr)
 	return 0;
 }
 
+/*
+ * Empty a slot without leaving a tombstone (backward-shift deletion for
+ * linear probing): later entries of the same probe run move up, so the
+ * table never fills with tombstones, however many distinct peers come and
+ * go (an IPv6 /64 has plenty).
+ */
+static void addr_remove(struct dp_worker *w, struct dp_addr_slot *s)
+{
+	uint32_t hole = (uint32_t)(s - w->addr_tab), i = hole;
+
+	for (;;) {
+		i = (i + 1) & w->addr_mask;
+		struct dp_addr_slot *n = &w->addr_tab[i];
+		if (n->used == 0)
+			break;
+		uint32_t home = addr_hash(&n->ip) & w->addr_mask;
+		/* n may fill the hole unless its home lies cyclically in (hole, i]. */
+		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+		if (stays)
+			continue;
+		w->addr_tab[hole] = *n;
+		n->used = 0;
+		hole = i;
+	}
+	w->addr_tab[hole].used = 0;
+}
+
 void dp__conn_release(struct dp_worker *w, const struct dp_addr *addr)
 {
 	struct dp_addr_slot *s = addr_find(w, addr, false);
 
 	BUG_ON(s == NULL || s->count == 0);
 	if (--s->count == 0)
-		s->used = 2;
+		addr_remove(w, s);
 	BUG_ON(w->stats.conns_open == 0);
 	w->stats.conns_open--;
 }

@@ -166,6 +166,8 @@ static int read_password(const char *prompt, char *buf, size_t cap)
 			fputc('\n', stderr);
 		}
 		if (!got) {
+			explicit_bzero(buf, cap);
+			explicit_bzero(again, sizeof(again));
 			fprintf(stderr, "columbad: no password given on standard input\n");
 			return -EINVAL;
 		}
@@ -176,7 +178,8 @@ static int read_password(const char *prompt, char *buf, size_t cap)
 			dst[--n] = '\0';
 		if (n == 0 || n > GW_AUTH_PASSWORD_MAX) {
 			fprintf(stderr, "columbad: a password has 1 to %d bytes\n", GW_AUTH_PASSWORD_MAX);
-			explicit_bzero(dst, dcap);
+			explicit_bzero(buf, cap);
+			explicit_bzero(again, sizeof(again));
 			return -EINVAL;
 		}
 	}

@@ -416,11 +416,8 @@ static void login_failed(struct gw_op *op)
 {
 	struct gw_worker *gw = op->gw;
 
-	/* Both buckets pay for a failure: per user (guessing one account) and
-	 * per source address (spraying many). */
-	rl_take(&gw->login_user_rl, rl_key(&gw->login_user_rl, op->user, op->user_len),
-		gw->dw.now_ms, 1);
-	rl_take(&gw->login_addr_rl, op->addr_key, gw->dw.now_ms, 1);
+	/* Both buckets were charged on admission (per user: guessing one
+	 * account; per source address: spraying many); a failure keeps it. */
 	count_reject(gw, GW_REJ_LOGIN_FAILED);
 	log_info("auth", "login_failed user_bytes=%u", op->user_len);
 	gw_op_respond_error(op, 401, "unauthorized", "wrong user name or password",
@@ -469,6 +466,10 @@ static void token_done(struct gw_op *op)
 			respond_unavailable(op, "cannot check the password now; retry shortly");
 			break;
 		}
+		/* The right password: the attempt does not count against the
+		 * user or the address. */
+		rl_refund(&gw->login_user_rl, rl_key(&gw->login_user_rl, op->user, op->user_len), 1);
+		rl_refund(&gw->login_addr_rl, op->addr_key, 1);
 		if (gw_token_generate(op->token)) {
 			respond_unavailable(op, "cannot generate a token now; retry shortly");
 			break;
@@ -546,8 +547,16 @@ static int h_token(void *cv, const struct http_request *req, struct http_str par
 					      (const void *)&peer->v4,
 			  peer->family == AF_INET6 ? 16 : 4);
 	user_key = rl_key(&gw->login_user_rl, az.user, az.user_len);
-	wait_u = rl_peek(&gw->login_user_rl, user_key, gw->dw.now_ms, 1);
-	wait_a = rl_peek(&gw->login_addr_rl, addr_key, gw->dw.now_ms, 1);
+	/*
+	 * Every attempt is charged now, before any password is checked, so
+	 * logins already in flight cannot slip past the limit; a correct one
+	 * is refunded (token_done). The address bucket is charged only if the
+	 * user bucket had room, so a refused attempt costs nothing more.
+	 */
+	wait_u = rl_take(&gw->login_user_rl, user_key, gw->dw.now_ms, 1);
+	wait_a = wait_u > 0 ? 0 : rl_take(&gw->login_addr_rl, addr_key, gw->dw.now_ms, 1);
+	if (wait_a > 0)
+		rl_refund(&gw->login_user_rl, user_key, 1);
 	if (wait_u > 0 || wait_a > 0) {
 		char v[24];
 		struct http_header ra;

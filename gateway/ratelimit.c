@@ -176,3 +176,13 @@ claim:
 	s->tat_us = new_tat;
 	return 0;
 }
+
+void rl_refund(struct rl_table *t, uint64_t key, uint32_t cost)
+{
+	struct rl_slot *s = find(t, key);
+	uint64_t back = (uint64_t)cost * t->interval_us;
+
+	if (!s)
+		return;
+	s->tat_us = s->tat_us > back ? s->tat_us - back : 0;
+}

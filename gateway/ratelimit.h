@@ -82,6 +82,13 @@ int64_t rl_take(struct rl_table *t, uint64_t key, uint64_t now_ms, uint32_t cost
  */
 int64_t rl_peek(const struct rl_table *t, uint64_t key, uint64_t now_ms, uint32_t cost);
 
+/*
+ * rl_refund - give back @cost tokens taken earlier from @key's bucket (e.g.
+ * a login charged on admission that turned out to be right). Never raises
+ * a bucket above full; unknown keys are ignored.
+ */
+void rl_refund(struct rl_table *t, uint64_t key, uint32_t cost);
+
 /* rl_siphash24 - SipHash-2-4 of @data under the 128-bit key (k0, k1); exposed for tests. */
 uint64_t rl_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
 

@@ -366,7 +366,9 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* A leftover .tmp from a crash could have a wider mode: start afresh. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, data, len) != (ssize_t)len || fsync(fd))

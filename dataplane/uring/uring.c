@@ -521,7 +521,10 @@ static void ur_close(struct dp_conn *dc, bool abort_conn)
 	if (abort_conn) {
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		free_chunks(u, c);
+		/* A send in flight still reads its chunk: reap() frees the
+		 * queue once the kernel let go of it (inflight == 0). */
+		if (!(c->flags & UC_SEND_INFLIGHT))
+			free_chunks(u, c);
 		start_close(u, c, 0);
 		return;
 	}
@@ -561,7 +564,9 @@ static void ur_pause_recv(struct dp_conn *dc, bool pause)
 	if (pause) {
 		if (c->flags & UC_PAUSED)
 			return;
-		c->flags |= UC_PAUSED;
+		/* Whoever pauses reading waits for its answers to drain: tell
+		 * it when they have (on_drain). */
+		c->flags |= UC_PAUSED | UC_WANT_DRAIN;
 		if (c->flags & UC_RECV_ARMED) {
 			struct io_uring_sqe *sqe = get_sqe(u);
 			io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)c | UR_OP_RECV, 0);
@@ -644,6 +649,14 @@ static void on_accept(struct dp_worker *w, struct ur_listener *l, struct io_urin
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	{
+		/* Unacknowledged data for this long means the peer is gone:
+		 * the kernel resets the connection rather than keep our send
+		 * queue forever (the gateway also bounds a graceful close). */
+		unsigned int user_timeout_ms = 30000;
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+			   sizeof(user_timeout_ms));
+	}
 	c->fd = fd;
 	c->l = l;
 	c->next = u->live;
