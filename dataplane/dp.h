@@ -13,8 +13,8 @@
  *   on_data   zero or more times with bytes in order; the handler consumes
  *             all of them (it copies what it must keep: the buffer is the
  *             backend's and is reused after the call returns).
- *   on_drain  after dp_send() returned -EAGAIN, once the send queue has
- *             drained below half of its limit.
+ *   on_drain  after dp_send() returned -EAGAIN or dp_pause_recv(c, true),
+ *             once the send queue has drained to a quarter of its limit.
  *   on_close  exactly once, last: after the peer closed (err 0), an error
  *             (negative errno) or dp_close(); the handler frees its state
  *             here. The struct dp_conn is invalid after it returns.
@@ -66,7 +66,10 @@ void dp_close(struct dp_conn *c, bool abort);
 
 /*
  * dp_pause_recv - stop (or resume) delivering on_data: receive backpressure.
- * Pausing also asks for on_drain once the send queue is below half its limit.
+ * Pausing also asks for on_drain once the send queue is down to a quarter of
+ * its limit. Bytes that arrive while paused are kept and handed over on
+ * resume in pieces of at most one receive buffer, stopping if the handler
+ * pauses again.
  */
 void dp_pause_recv(struct dp_conn *c, bool pause);
 

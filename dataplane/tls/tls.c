@@ -36,6 +36,15 @@ void tls_global_fini(void)
 	wolfSSL_Cleanup();
 }
 
+void tls_thread_fini(void)
+{
+#ifdef FP_ECC
+	/* Builds with the fixed-point ECC cache (Debian's stock package) keep
+	 * one per thread; it is freed only by the thread itself. */
+	wc_ecc_fp_free();
+#endif
+}
+
 const char *tls_library_version(void)
 {
 	return "wolfSSL " LIBWOLFSSL_VERSION_STRING;

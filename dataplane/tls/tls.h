@@ -34,6 +34,9 @@ struct tls_config {
 int tls_global_init(void);
 void tls_global_fini(void);
 
+/* Per-thread clean-up: call on each thread that ran handshakes, at its end. */
+void tls_thread_fini(void);
+
 /*
  * tls_ctx_new - a server context from cfg.
  * On failure returns NULL and writes one human-readable line into err

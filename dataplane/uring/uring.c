@@ -562,11 +562,12 @@ static void ur_pause_recv(struct dp_conn *dc, bool pause)
 	if (c->flags & UC_CLOSING)
 		return;
 	if (pause) {
-		if (c->flags & UC_PAUSED)
-			return;
 		/* Whoever pauses reading waits for its answers to drain: tell
 		 * it when they have (on_drain). */
-		c->flags |= UC_PAUSED | UC_WANT_DRAIN;
+		c->flags |= UC_WANT_DRAIN;
+		if (c->flags & UC_PAUSED)
+			return;
+		c->flags |= UC_PAUSED;
 		if (c->flags & UC_RECV_ARMED) {
 			struct io_uring_sqe *sqe = get_sqe(u);
 			io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)c | UR_OP_RECV, 0);
@@ -577,15 +578,24 @@ static void ur_pause_recv(struct dp_conn *dc, bool pause)
 	if (!(c->flags & UC_PAUSED))
 		return;
 	c->flags &= ~UC_PAUSED;
-	if (c->stash_len) {
-		uint8_t *s = c->stash;
-		size_t n = c->stash_len;
+	/* Hand over what arrived while paused one receive buffer at a time,
+	 * stopping as soon as the handler pauses again: it gets no more at
+	 * once than a live receive would give it. */
+	while (c->stash_len && !(c->flags & (UC_PAUSED | UC_CLOSING))) {
+		size_t n = c->stash_len < UR_RECV_BUF_SIZE ? c->stash_len : UR_RECV_BUF_SIZE;
+		uint8_t piece[UR_RECV_BUF_SIZE];
 
-		c->stash = NULL;
-		c->stash_len = 0;
-		deliver(c, s, n);
-		free(s);
+		memcpy(piece, c->stash, n);
+		memmove(c->stash, c->stash + n, c->stash_len - n);
+		c->stash_len -= n;
+		deliver(c, piece, n);
 	}
+	if (c->stash_len == 0) {
+		free(c->stash);
+		c->stash = NULL;
+	}
+	if (c->flags & UC_PAUSED)
+		return;
 	if ((c->flags & UC_EOF) && !(c->flags & UC_CLOSING)) {
 		ur_close(dc, false);
 		return;
@@ -754,7 +764,9 @@ static void on_send(struct dp_worker *w, struct ur_conn *c, struct io_uring_cqe 
 		start_close(u, c, 0);
 		return;
 	}
-	if ((c->flags & UC_WANT_DRAIN) && c->tx_bytes <= w->limits.send_queue_bytes / 2) {
+	/* A quarter, not a half: whoever waits (a full queue, a paused reader)
+	 * should not flap between stopped and started on every send. */
+	if ((c->flags & UC_WANT_DRAIN) && c->tx_bytes <= w->limits.send_queue_bytes / 4) {
 		c->flags &= ~UC_WANT_DRAIN;
 		if (c->dc.h->on_drain)
 			c->dc.h->on_drain(&c->dc);
