@@ -104,6 +104,23 @@ static const struct opt opts[] = {
 	  "id of the master key new records are sealed with" },
 	{ "keys", "previous_keys", T_STR, O(previous_keys), 0, 0, "",
 	  "older keys still needed to read records: id:path[,id:path...]" },
+
+	{ "sip", "listen", T_ADDR, O(sip_listen), 0, 0, "*:5061",
+	  "SIP over TLS address (host:port, [v6]:port or *:port); the domain is [server] domain" },
+	{ "sip", "min_expires_s", T_U32, O(sip_min_expires_s), 1, 86400, "60",
+	  "shortest registration accepted (423 Interval Too Brief below it)" },
+	{ "sip", "max_expires_s", T_U32, O(sip_max_expires_s), 1, 604800, "3600",
+	  "longest registration granted (longer requests are shortened)" },
+	{ "sip", "default_expires_s", T_U32, O(sip_default_expires_s), 1, 604800, "600",
+	  "registration lifetime when the REGISTER gives none" },
+	{ "sip", "nonce_ttl_s", T_U32, O(sip_nonce_ttl_s), 1, 86400, "300",
+	  "digest nonce lifetime (stale=true after it)" },
+	{ "sip", "flow_timer_s", T_U32, O(sip_flow_timer_s), 10, 86400, "120",
+	  "RFC 5626 Flow-Timer sent on a REGISTER 200 when the user agent uses outbound" },
+	{ "sip", "idle_timeout_ms", T_U32, O(sip_idle_timeout_ms), 100, 3600000, "30000",
+	  "close a TLS flow that has no registration and no traffic for this long" },
+	{ "sip", "max_message_bytes", T_U32, O(sip_max_message_bytes), 512, 65536, "8192",
+	  "largest SIP message (head and body) accepted" },
 };
 
 static const char *type_name(enum opt_type t)
@@ -323,6 +340,20 @@ int gw_config_set(struct gw_config *cfg, const char *assignment, char *err, size
 	return 0;
 }
 
+/* Would listeners on a and b share a socket address? (SO_REUSEPORT would
+ * let both bind and split the connections between two protocols.) */
+static bool addr_overlap(const struct dp_addr *a, const struct dp_addr *b)
+{
+	if (a->port != b->port)
+		return false;
+	if (a->family == AF_UNSPEC || b->family == AF_UNSPEC)
+		return true;
+	if (a->family != b->family)
+		return false;
+	return a->family == AF_INET ? a->v4.s_addr == b->v4.s_addr :
+				      memcmp(&a->v6, &b->v6, sizeof(a->v6)) == 0;
+}
+
 int gw_config_finish(struct gw_config *cfg, char *err, size_t errlen)
 {
 	if (strcmp(cfg->backend, "uring") != 0) {
@@ -348,6 +379,21 @@ int gw_config_finish(struct gw_config *cfg, char *err, size_t errlen)
 	if (cfg->max_header_bytes < cfg->max_request_line + 4) {
 		snprintf(err, errlen, "[http] max_header_bytes (%u) must exceed max_request_line (%u)",
 			 cfg->max_header_bytes, cfg->max_request_line);
+		return -EINVAL;
+	}
+	if (addr_overlap(&cfg->sip_listen, &cfg->http_listen) ||
+	    (cfg->admin_enabled && addr_overlap(&cfg->sip_listen, &cfg->admin_listen))) {
+		snprintf(err, errlen, "[sip] listen: port %u is already [http] %s",
+			 cfg->sip_listen.port,
+			 addr_overlap(&cfg->sip_listen, &cfg->http_listen) ? "listen" : "admin_listen");
+		return -EINVAL;
+	}
+	if (cfg->sip_min_expires_s > cfg->sip_max_expires_s ||
+	    cfg->sip_default_expires_s < cfg->sip_min_expires_s ||
+	    cfg->sip_default_expires_s > cfg->sip_max_expires_s) {
+		snprintf(err, errlen, "[sip] need min_expires_s (%u) <= default_expires_s (%u) <= "
+			 "max_expires_s (%u)", cfg->sip_min_expires_s, cfg->sip_default_expires_s,
+			 cfg->sip_max_expires_s);
 		return -EINVAL;
 	}
 	if (cfg->master_key[0] == '\0') {

@@ -70,6 +70,16 @@ struct gw_config {
 	uint32_t key_id;
 	char previous_keys[1024];   /* "id:path,id:path" still readable */
 
+	/* [sip] (the domain and realm are [server] domain) */
+	struct dp_addr sip_listen;
+	uint32_t sip_min_expires_s;      /* below: 423 Interval Too Brief */
+	uint32_t sip_max_expires_s;      /* above: clamped */
+	uint32_t sip_default_expires_s;  /* REGISTER without Expires */
+	uint32_t sip_nonce_ttl_s;
+	uint32_t sip_flow_timer_s;       /* RFC 5626 Flow-Timer sent to outbound UAs */
+	uint32_t sip_idle_timeout_ms;    /* a flow without binding and traffic closes */
+	uint32_t sip_max_message_bytes;
+
 	/* Derived by gw_config_finish(). */
 	char store_dir[PATH_MAX];   /* <state_dir>/store */
 	bool dev_cert;

@@ -17,7 +17,11 @@
 #include "base/compiler.h"
 #include "base/log.h"
 
-enum { T_NONE, T_HANDSHAKE, T_HEADER, T_IDLE };
+enum { T_NONE, T_HANDSHAKE, T_HEADER, T_IDLE, T_CLOSING };
+
+/* A graceful close (answers still queued) gets this long before a reset:
+ * a peer that never reads must not keep its connection and send chunks. */
+#define GW_CLOSE_GRACE_MS 5000
 
 struct gw_reqbuf {
 	struct http_parser ps;
@@ -40,6 +44,8 @@ struct gw_conn {
 	bool draining;
 	bool resp_close;  /* the response being built closes the connection */
 	bool pending;     /* a handler is waiting for the store: later bytes wait */
+	bool dispatching; /* inside a handler: gw_op_finish must not re-enter serve() */
+	bool blocked;     /* answers are not being read: serving paused until drained */
 	struct gw_op *op; /* that handler's operation */
 	struct http_str body;
 	uint32_t served;
@@ -50,9 +56,21 @@ static char *rb_data(const struct gw_worker *gw, struct gw_reqbuf *rb)
 	return (char *)&rb->hdrs[gw->limits.headers_max];
 }
 
+/* The largest request (head and body) a request buffer must hold. */
 static size_t rb_cap(const struct gw_worker *gw)
 {
 	return gw->limits.head_max + gw->limits.body_max;
+}
+
+/*
+ * The buffer itself is twice that: while serving is held up (a request
+ * waiting for the store, or answers not being read) the bytes already in
+ * flight — the rest of one receive and of one TLS record, at most 24 KiB —
+ * must still fit behind a maximal request.
+ */
+static size_t rb_room_max(const struct gw_worker *gw)
+{
+	return 2 * rb_cap(gw);
 }
 
 struct http_str gw_conn_body(const struct gw_conn *conn)
@@ -89,6 +107,10 @@ static void conn_close(struct gw_conn *conn, bool abort_conn)
 	if (conn->lst->tls && !abort_conn)
 		tls_conn_close_notify(&conn->tls);
 	dp_close(conn->dc, abort_conn);
+	if (!abort_conn) {
+		conn->timer_kind = T_CLOSING;
+		dp_worker_timer_in(&conn->gw->dw, &conn->timer, GW_CLOSE_GRACE_MS);
+	}
 }
 
 static int conn_send(struct gw_conn *conn, const void *p, size_t n)
@@ -192,7 +214,9 @@ static void dispatch(struct gw_conn *conn, const struct http_request *req, struc
 	conn->body = body;
 	r = http_router_lookup(conn->lst->router, req->method_id, req->path, &m);
 	if (r == 0) {
+		conn->dispatching = true;
 		m.fn(conn, req, m.param, m.arg);
+		conn->dispatching = false;
 	} else if (r == 405) {
 		char allow[HTTP_ALLOW_MAX + 1];
 		struct http_header h = { { "Allow", 5 }, { allow, m.allow.n } };
@@ -233,7 +257,19 @@ static size_t serve(struct gw_conn *conn, struct http_parser *ps, struct http_re
 	size_t off = 0;
 
 	while (off < len && !conn->closing && !conn->resp_close && !conn->pending) {
-		ssize_t head = http_parse_request(ps, buf + off, len - off, req);
+		ssize_t head;
+
+		/*
+		 * Backpressure: a pipelining client that does not read its
+		 * answers fast enough gets no more served (nor read) until the
+		 * send queue drains; the rest waits in the request buffer.
+		 */
+		if (dp_conn_unsent(conn->dc) > conn->gw->srv->cfg.send_queue_bytes / 2) {
+			conn->blocked = true;
+			dp_pause_recv(conn->dc, true);
+			break;
+		}
+		head = http_parse_request(ps, buf + off, len - off, req);
 		struct http_str body;
 		ssize_t blen;
 
@@ -268,6 +304,8 @@ static size_t serve(struct gw_conn *conn, struct http_parser *ps, struct http_re
 
 static void rb_release(struct gw_conn *conn)
 {
+	/* Requests carry credentials (Authorization) and message text. */
+	explicit_bzero(rb_data(conn->gw, conn->rb), conn->rb->len);
 	pool_put(&conn->gw->reqbufs, conn->rb);
 	conn->rb = NULL;
 }
@@ -318,13 +356,13 @@ static void process_rb(struct gw_conn *conn)
 	size_t used;
 
 	for (;;) {
-		if (conn->pending || conn->closing)
+		if (conn->pending || conn->blocked || conn->closing)
 			return;
 		used = serve(conn, &rb->ps, &rb->req, d, rb->len, &rb->sent_continue);
 		if (conn->closing)
 			return;
 		if (used == 0) {
-			if (rb->len == rb_cap(gw)) {
+			if (rb->len >= rb_cap(gw) && !conn->blocked) {
 				/* Full yet incomplete: cannot be within limits. */
 				reject(conn, HTTP_E_HEAD_TOO_LARGE);
 				conn_close(conn, false);
@@ -355,7 +393,7 @@ static void http_input(void *arg, const uint8_t *data, size_t len)
 
 	if (conn->closing || conn->resp_close)
 		return;
-	if (!conn->rb && !conn->pending) {
+	if (!conn->rb && !conn->pending && !conn->blocked) {
 		/* Fast path: serve complete requests where they landed. */
 		struct http_parser ps;
 		struct http_request req = { .headers = gw->hdrs,
@@ -390,8 +428,12 @@ static void http_input(void *arg, const uint8_t *data, size_t len)
 			http_input(conn, (const uint8_t *)p, len);
 			return;
 		}
-		room = rb_cap(gw) - rb->len;
-		if (room == 0 && conn->pending) {
+		{
+			size_t cap = (conn->pending || conn->blocked) ? rb_room_max(gw) : rb_cap(gw);
+
+			room = cap > rb->len ? cap - rb->len : 0;
+		}
+		if (room == 0 && (conn->pending || conn->blocked)) {
 			/* Pipelining more than a maximal request behind one in
 			 * progress: refuse rather than buffer without bound. */
 			log_info("http", "pipeline_overflow served=%u", conn->served);
@@ -405,8 +447,9 @@ static void http_input(void *arg, const uint8_t *data, size_t len)
 		rb->len += (uint32_t)n;
 		p += n;
 		len -= n;
-		if (conn->pending) {
-			dp_timer_cancel(&gw->dw.wheel, &conn->timer);
+		if (conn->pending || conn->blocked) {
+			if (conn->pending)
+				dp_timer_cancel(&gw->dw.wheel, &conn->timer);
 			continue;
 		}
 		if (conn->timer_kind != T_HEADER || !dp_timer_armed(&conn->timer))
@@ -435,22 +478,34 @@ static void conn_resume(struct gw_conn *conn)
 
 /* ---- operations that wait for the store ---- */
 
-struct gw_op *gw_op_start(struct gw_conn *conn, const struct http_request *req, gw_op_done_fn done)
+struct gw_op *gw_op_new(struct gw_worker *gw, gw_op_done_fn done)
 {
-	struct gw_worker *gw = conn->gw;
 	struct gw_op *op = pool_get(&gw->ops);
 
 	if (!op)
 		return NULL;
 	memset(&op->st, 0, sizeof(op->st));
 	op->st.cookie = op;
-	op->conn = conn;
+	op->conn = NULL;
+	op->sip = NULL;
 	op->gw = gw;
 	op->done = done;
-	op->rq_keep_alive = req->keep_alive;
-	op->rq_method = req->method_id;
+	op->rq_keep_alive = false;
+	op->rq_method = 0;
 	op->started_ns = 0;
 	op->ar = NULL;
+	return op;
+}
+
+struct gw_op *gw_op_start(struct gw_conn *conn, const struct http_request *req, gw_op_done_fn done)
+{
+	struct gw_op *op = gw_op_new(conn->gw, done);
+
+	if (!op)
+		return NULL;
+	op->conn = conn;
+	op->rq_keep_alive = req->keep_alive;
+	op->rq_method = req->method_id;
 	conn->op = op;
 	conn->pending = true;
 	return op;
@@ -488,10 +543,16 @@ void gw_op_finish(struct gw_op *op)
 {
 	struct gw_conn *conn = op->conn;
 
+	explicit_bzero(op->token, sizeof(op->token));
 	pool_put(&gw_op_worker(op)->ops, op);
 	if (conn) {
 		conn->op = NULL;
-		conn_resume(conn);
+		/* Finished inside its own handler (a synchronous failure): the
+		 * serve() loop that called the handler goes on by itself. */
+		if (conn->dispatching)
+			conn->pending = false;
+		else
+			conn_resume(conn);
 	}
 }
 
@@ -502,8 +563,13 @@ static void on_timer(struct dp_timer *t, void *arg)
 	char a[64];
 
 	(void)t;
-	if (conn->closing)
+	if (conn->closing) {
+		if (conn->timer_kind == T_CLOSING) {
+			log_info("http", "close_timeout unsent=%zu", dp_conn_unsent(conn->dc));
+			dp_close(conn->dc, true);
+		}
 		return;
+	}
 	dp_addr_format(dp_conn_peer(conn->dc), a, sizeof(a));
 	switch (conn->timer_kind) {
 	case T_HANDSHAKE:
@@ -571,7 +637,7 @@ static void on_data(struct dp_conn *dc, const uint8_t *data, size_t len)
 	r = tls_conn_feed(&conn->tls, data, len, gw->scratch, GW_TLS_SCRATCH, http_input, conn);
 	if (!was_done && conn->tls.handshake_done) {
 		atomic_fetch_add_explicit(&gw->stats.tls_handshakes, 1, memory_order_relaxed);
-		if (conn->timer_kind == T_HANDSHAKE && !conn->closing)
+		if (conn->timer_kind == T_HANDSHAKE && !conn->closing && !conn->pending)
 			arm(conn, conn->rb ? T_HEADER : T_IDLE);
 	}
 	if (r == 0 || conn->closing)
@@ -592,7 +658,20 @@ static void on_data(struct dp_conn *dc, const uint8_t *data, size_t len)
 
 static void on_drain(struct dp_conn *dc)
 {
-	(void)dc; /* responses are small; stuck senders are closed in conn_send */
+	struct gw_conn *conn = dp_conn_udata(dc);
+
+	if (!conn || !conn->blocked || conn->closing)
+		return;
+	conn->blocked = false;
+	/* Serve what is already buffered first; read again only if that did
+	 * not fill the queue once more. */
+	if (conn->rb && !conn->pending)
+		process_rb(conn);
+	if (conn->blocked || conn->closing)
+		return;
+	dp_pause_recv(dc, false);
+	if (!conn->rb && !conn->pending && !conn->closing && !conn->blocked)
+		arm(conn, T_IDLE);
 }
 
 static void on_close(struct dp_conn *dc, int err)
@@ -643,8 +722,9 @@ size_t gw__conn_size(void)
 
 size_t gw__reqbuf_size(const struct http_limits *lim)
 {
+	/* Data: twice a maximal request, see rb_room_max(). */
 	return sizeof(struct gw_reqbuf) + lim->headers_max * sizeof(struct http_header) +
-	       lim->head_max + lim->body_max;
+	       2 * (lim->head_max + lim->body_max);
 }
 
 const struct dp_handler gw_conn_handler = {

@@ -19,6 +19,8 @@
 #include "gateway/http/router.h"
 #include "gateway/authd.h"
 #include "gateway/ratelimit.h"
+#include "gateway/sip/sip_digest.h"
+#include "gateway/sip/sip_parse.h"
 #include "storage/store.h"
 
 #define GW_TLS_SCRATCH 16384u /* one TLS record of plaintext */
@@ -79,6 +81,7 @@ struct gw_stats {
 struct gw_server;
 struct gw_conn;
 struct gw_op;
+struct gw_sipconn;
 
 typedef void (*gw_op_done_fn)(struct gw_op *op);
 
@@ -116,9 +119,24 @@ struct gw_op {
 	struct gw_auth_req *ar;
 	uint64_t addr_key;
 	bool known_user;
+	/* The SIP flow waiting for this op (gateway/sipconn.c), NULL for an
+	 * HTTP request, an op without a connection, or once the flow closed. */
+	struct gw_sipconn *sip;
 };
 
 #define GW_PENDING 1 /* a handler's return: the answer comes later */
+
+/* Per-worker SIP state (gateway/sipconn.c, gateway/registrar.c). */
+struct gw_sip_worker {
+	struct sip_digest digest;        /* nonces and the replay table */
+	uint64_t flow_seq;               /* low bits of the next flow id */
+	struct pool conns;               /* struct gw_sipconn */
+	struct pool bufs;                /* partial or waiting SIP messages */
+	struct gw_sipconn *live;         /* for draining at stop */
+	struct sip_limits limits;
+	struct sip_header *hdrs;         /* headers of the message in hand */
+	bool ready;                      /* gw_sip_worker_init succeeded */
+};
 
 struct gw_worker {
 	struct dp_worker dw;
@@ -141,6 +159,7 @@ struct gw_worker {
 	struct http_header *hdrs;             /* headers of the request in hand */
 	uint8_t *scratch;                     /* GW_TLS_SCRATCH plaintext */
 	char *out;                            /* GW_OUT_MAX response bytes */
+	struct gw_sip_worker sip;
 };
 
 struct gw_server {
@@ -192,6 +211,15 @@ int gw_respond_error_ex(struct gw_conn *conn, const struct http_request *req, in
  * too many in flight (answer 503).
  */
 struct gw_op *gw_op_start(struct gw_conn *conn, const struct http_request *req, gw_op_done_fn done);
+
+/*
+ * gw_op_new - a store operation that answers no HTTP request (op->conn is
+ * NULL): a SIP flow's step, or work with no connection at all, such as
+ * dropping a binding when its flow closed. done(op) runs as for
+ * gw_op_start() and ends with gw_op_finish().
+ * Returns the op (st zeroed, st.cookie set) or NULL when the pool is empty.
+ */
+struct gw_op *gw_op_new(struct gw_worker *gw, gw_op_done_fn done);
 
 /* gw_op_submit - hand op->st to the store. Returns 0 or -EBUSY (ring full). */
 int gw_op_submit(struct gw_op *op);

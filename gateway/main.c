@@ -29,6 +29,7 @@
 #include "dataplane/uring/uring.h"
 #include "gateway/admin.h"
 #include "gateway/gw.h"
+#include "gateway/sipconn.h"
 
 #define EXIT_CONFIG 2
 
@@ -358,6 +359,15 @@ int main(int argc, char **argv)
 			dp_addr_format(&cfg->http_listen, a, sizeof(a)), strerror(-r));
 		return EXIT_CONFIG;
 	}
+	for (int tries = 0; (r = probe_listen(&cfg->sip_listen)) == -EADDRINUSE && tries < 20;
+	     tries++)
+		usleep(100 * 1000);
+	if (r) {
+		char a[64];
+		fprintf(stderr, "columbad: config: [sip] listen %s: %s\n",
+			dp_addr_format(&cfg->sip_listen, a, sizeof(a)), strerror(-r));
+		return EXIT_CONFIG;
+	}
 	api_l = (struct gw_listener){ &srv, &srv.api, true };
 	admin_l = (struct gw_listener){ &srv, &srv.admin, false };
 	for (unsigned i = 0; i < srv.n_workers; i++) {
@@ -381,6 +391,16 @@ int main(int argc, char **argv)
 			char a[64];
 			fprintf(stderr, "columbad: config: [http] listen %s: %s\n",
 				dp_addr_format(&cfg->http_listen, a, sizeof(a)), strerror(-r));
+			return EXIT_CONFIG;
+		}
+		/* SIP over TLS, one listener per worker like HTTPS (the TLS
+		 * context's ALPN "http/1.1" is offered only to clients that ask
+		 * for ALPN; SIP user agents do not, and a mismatch continues). */
+		r = dp_worker_listen(&srv.workers[i].dw, &cfg->sip_listen, &gw_sip_handler, &srv);
+		if (r) {
+			char a[64];
+			fprintf(stderr, "columbad: config: [sip] listen %s: %s\n",
+				dp_addr_format(&cfg->sip_listen, a, sizeof(a)), strerror(-r));
 			return EXIT_CONFIG;
 		}
 		/* The admin listener lives on worker 0 only: it is not a hot path. */
@@ -432,12 +452,16 @@ int main(int argc, char **argv)
 	}
 	{
 		char a[64], b[64];
-		log_info("main", "started version=%s backend=%s workers=%u https=%s admin=%s "
+		char sa[64];
+		log_info("main", "started version=%s backend=%s workers=%u https=%s sip=%s admin=%s "
 				 "state_dir=%s tls=\"%s asm=%s\"",
 			 COLUMBA_VERSION, cfg->backend, srv.n_workers,
 			 cfg->http_listen.family == AF_UNSPEC ?
 				 (snprintf(a, sizeof(a), "*:%u", cfg->http_listen.port), a) :
 				 dp_addr_format(&cfg->http_listen, a, sizeof(a)),
+			 cfg->sip_listen.family == AF_UNSPEC ?
+				 (snprintf(sa, sizeof(sa), "*:%u", cfg->sip_listen.port), sa) :
+				 dp_addr_format(&cfg->sip_listen, sa, sizeof(sa)),
 			 cfg->admin_enabled ? dp_addr_format(&cfg->admin_listen, b, sizeof(b)) : "off",
 			 cfg->state_dir, tls_library_version(), tls_library_asm() ? "on" : "off");
 	}
@@ -472,6 +496,7 @@ int main(int argc, char **argv)
 	free(srv.workers);
 	http_router_free(&srv.api);
 	http_router_free(&srv.admin);
+	tls_thread_fini();
 	tls_global_fini();
 	log_info("main", "stopped status=%d", status);
 	return status;

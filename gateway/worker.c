@@ -8,6 +8,7 @@
 #include "base/compiler.h"
 #include "base/log.h"
 #include "dataplane/uring/uring.h"
+#include "gateway/sipconn.h"
 
 size_t gw__conn_size(void);
 size_t gw__reqbuf_size(const struct http_limits *lim);
@@ -65,11 +66,20 @@ static void hook_stop(struct dp_worker *w, void *arg)
 {
 	(void)arg;
 	gw_conn_drain_all(container_of(w, struct gw_worker, dw));
+	gw_sip_drain_all(container_of(w, struct gw_worker, dw));
+}
+
+static void hook_exit(struct dp_worker *w, void *arg)
+{
+	(void)w;
+	(void)arg;
+	tls_thread_fini();
 }
 
 const struct dp_app_hooks gw_worker_hooks_template = {
 	.poll = hook_poll,
 	.on_stop = hook_stop,
+	.on_exit = hook_exit,
 };
 
 int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
@@ -130,6 +140,9 @@ int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
 		snprintf(err, errlen, "cannot reserve connection pools: %s", strerror(-r));
 		goto fail;
 	}
+	r = gw_sip_worker_init(gw, err, errlen);
+	if (r)
+		goto fail;
 	hooks.arg = gw;
 	/* Worker 0 runs on the CPU after the first so the store thread and
 	 * the main thread keep CPU 0 when there are at least two. */
@@ -140,6 +153,7 @@ int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
 	}
 	return 0;
 fail:
+	gw_sip_worker_fini(gw);
 	rl_fini(&gw->submit_rl);
 	rl_fini(&gw->login_user_rl);
 	rl_fini(&gw->login_addr_rl);
@@ -160,6 +174,7 @@ void gw_worker_fini(struct gw_worker *gw)
 	dp_worker_fini(&gw->dw);
 	tls_ctx_put(next);
 	tls_ctx_put(gw->tls);
+	gw_sip_worker_fini(gw);
 	rl_fini(&gw->submit_rl);
 	rl_fini(&gw->login_user_rl);
 	rl_fini(&gw->login_addr_rl);

@@ -220,6 +220,20 @@ def request_bytes(method="GET", path="/healthz", host="localhost", headers=(), b
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPSConnection that connects to @addr but sends SNI and checks the
+    certificate for @server_name."""
+
+    def __init__(self, addr, server_name, port, context, **kw):
+        super().__init__(addr, port, context=context, **kw)
+        self._server_name = server_name
+        self._ctx = context
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._ctx.wrap_socket(self.sock, server_hostname=self._server_name)
+
+
 class Columbad:
     """One columbad process with its own state directory and ports."""
 
@@ -234,13 +248,17 @@ class Columbad:
         self.admin_port = free_port()
         while self.admin_port == self.port:
             self.admin_port = free_port()
+        self.sip_port = free_port()
+        while self.sip_port in (self.port, self.admin_port):
+            self.sip_port = free_port()
         self.log_path = os.path.join(self.tmp, "columbad.log")
         self.cert = os.path.join(self.state, "tls", "dev-cert.pem")
         self.args = [COLUMBAD, "--state-dir", self.state,
                      "--set", "server.workers=%d" % workers,
                      "--set", "server.pin_workers=false",
                      "--set", "http.listen=%s:%d" % (listen_host, self.port),
-                     "--set", "http.admin_listen=127.0.0.1:%d" % self.admin_port]
+                     "--set", "http.admin_listen=127.0.0.1:%d" % self.admin_port,
+                     "--set", "sip.listen=%s:%d" % (listen_host, self.sip_port)]
         if config_text is not None:
             path = os.path.join(self.tmp, "columbad.ini")
             with open(path, "w") as f:
@@ -291,15 +309,20 @@ class Columbad:
         """Replace the listen ports this object chose by fresh ones (False if
         the caller configured the addresses itself)."""
         old = ["http.listen=%s:%d" % (self.listen_host, self.port),
-               "http.admin_listen=127.0.0.1:%d" % self.admin_port]
+               "http.admin_listen=127.0.0.1:%d" % self.admin_port,
+               "sip.listen=%s:%d" % (self.listen_host, self.sip_port)]
         if any(a not in self.args for a in old):
             return False
         self.port = free_port()
         self.admin_port = free_port()
         while self.admin_port == self.port:
             self.admin_port = free_port()
+        self.sip_port = free_port()
+        while self.sip_port in (self.port, self.admin_port):
+            self.sip_port = free_port()
         new = ["http.listen=%s:%d" % (self.listen_host, self.port),
-               "http.admin_listen=127.0.0.1:%d" % self.admin_port]
+               "http.admin_listen=127.0.0.1:%d" % self.admin_port,
+               "sip.listen=%s:%d" % (self.listen_host, self.sip_port)]
         self.args = [new[old.index(a)] if a in old else a for a in self.args]
         return True
 
@@ -387,7 +410,8 @@ class Columbad:
         # listened on. Wait (bounded) until they are gone; should someone
         # else hold a port by then, _spawn() moves to new ones.
         deadline = time.monotonic() + 5.0
-        while ((port_listening(self.port) or port_listening(self.admin_port))
+        while ((port_listening(self.port) or port_listening(self.admin_port)
+                or port_listening(self.sip_port))
                and time.monotonic() < deadline):
             time.sleep(0.005)
         self.returncode = None
@@ -466,15 +490,23 @@ class Columbad:
         s = (ctx or self.tls_context()).wrap_socket(raw, server_hostname="localhost")
         return Stream(s)
 
+    def sip_flow(self, host="127.0.0.1", timeout=10.0):
+        """A TLS flow to the SIP listener (tests/integration/sip_client.py)."""
+        import sip_client
+        return sip_client.SipFlow(self.sip_port, self.cert, host=host, timeout=timeout)
+
     def tcp_stream(self, port=None, timeout=10.0, host="127.0.0.1"):
         raw = socket.create_connection((host, port or self.port), timeout=timeout)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return Stream(raw)
 
     def https_connection(self, host="localhost", timeout=10.0, source=None):
-        return http.client.HTTPSConnection(host, self.port, timeout=timeout,
-                                           context=self.tls_context(),
-                                           source_address=(source, 0) if source else None)
+        """http.client over TLS to 127.0.0.1, verifying the certificate for @host.
+        The address is given, not looked up: a minimal Debian root (debootstrap)
+        has no /etc/hosts, so "localhost" may not resolve there."""
+        return _PinnedHTTPSConnection("127.0.0.1", host, self.port, timeout=timeout,
+                                      context=self.tls_context(),
+                                      source_address=(source, 0) if source else None)
 
     def api(self, method, path, token=None, body=None, headers=None, conn=None,
             content_type="application/json", source=None):
