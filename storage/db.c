@@ -28,6 +28,16 @@ int st_db_err(int rc)
 	}
 }
 
+/* The map size LMDB really uses (@fallback if it cannot say). */
+static size_t db_real_map_size(struct st_db *db, size_t fallback)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(db->env, &info) != 0 || info.me_mapsize == 0)
+		return fallback;
+	return info.me_mapsize;
+}
+
 int st_db_open(struct st_db *db, const char *dir, size_t map_size)
 {
 	MDB_txn *txn = NULL;
@@ -44,6 +54,8 @@ int st_db_open(struct st_db *db, const char *dir, size_t map_size)
 	    (rc = mdb_env_set_mapsize(db->env, map_size)) ||
 	    (rc = mdb_env_open(db->env, dir, MDB_NOMETASYNC | MDB_NOTLS, 0600)))
 		goto fail;
+	/* LMDB maps at least what the file already uses: a store grown earlier is bigger than asked. */
+	db->map_size = db_real_map_size(db, map_size);
 	if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)))
 		goto fail;
 	for (int i = 0; i < ST_DB_COUNT; i++)
@@ -105,8 +117,8 @@ int st_db_grow(struct st_db *db)
 
 	if (rc)
 		return st_db_err(rc);
-	log_info("storage", "map_grown bytes=%zu", want);
-	db->map_size = want;
+	db->map_size = db_real_map_size(db, want);
+	log_info("storage", "map_grown bytes=%zu", db->map_size);
 	return 0;
 }
 

@@ -55,7 +55,8 @@ struct st_mutlog {
 
 /*
  * st_db_open - open (creating if needed) the environment in directory @dir
- * (files data.mdb, lock.mdb) with an initial map of @map_size bytes.
+ * (files data.mdb, lock.mdb) with an initial map of @map_size bytes (or
+ * what the file already uses, if more: db->map_size is read back from LMDB).
  * Returns 0, -EPROTO if the stored schema version is not ours (logged with
  * both versions: migrate or point at another state directory), or -errno.
  */

@@ -116,6 +116,7 @@ int st_store_open(struct st_store **out, const struct st_store_cfg *cfg)
 	s->cfg = *cfg;
 	cfg_defaults(&s->cfg);
 	s->lock_fd = -1;
+	pthread_mutex_init(&s->stats_lock, NULL);
 	s->bell.efd = -1;
 	s->state_dir = strdup(cfg->state_dir);
 	s->wal_dir = path_join(cfg->state_dir, "wal");
@@ -185,6 +186,7 @@ fail:
 		ring_bell_fini(&s->bell);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	pthread_mutex_destroy(&s->stats_lock);
 	free(lock_path);
 	free(s->state_dir);
 	free(s->wal_dir);
@@ -346,6 +348,14 @@ static void wait_events(struct st_store *s, uint64_t timeout_ns, bool *tick)
 	reap(s, tick);
 }
 
+/* Publish the counters for st_store_stats (store thread; a few hundred ns per round). */
+static void stats_publish(struct st_store *s)
+{
+	pthread_mutex_lock(&s->stats_lock);
+	s->stats_pub = s->stats;
+	pthread_mutex_unlock(&s->stats_lock);
+}
+
 static void *store_thread(void *arg)
 {
 	struct st_store *s = arg;
@@ -356,16 +366,26 @@ static void *store_thread(void *arg)
 		uint32_t n = gather(s, 0, B);
 
 		if (n == 0) {
-			if (atomic_load(&s->stop))
+			if (atomic_load(&s->stop)) {
+				/* The parent txn is this thread's: commit it here, not in st_store_close. */
+				st__parent_commit(s);
+				stats_publish(s);
 				break;
+			}
 			if (commit_wait_ns(s) == 0) {
 				st__parent_commit(s); /* idle, and the commit is due */
 				continue;
 			}
 			ring_bell_arm(&s->bell);
 			n = gather(s, 0, B);
-			if (n == 0 && !tick && !atomic_load(&s->stop))
-				wait_events(s, s->ptxn ? commit_wait_ns(s) : 0, &tick);
+			if (n == 0 && !tick && !atomic_load(&s->stop)) {
+				/* Due by now (time passed since the check above): commit, never wait unbounded. */
+				uint64_t wait_ns = s->ptxn ? commit_wait_ns(s) : 0;
+				if (s->ptxn && wait_ns == 0)
+					st__parent_commit(s);
+				else
+					wait_events(s, wait_ns, &tick);
+			}
 			ring_bell_disarm(&s->bell);
 		}
 		if (n && n < B && s->cfg.gather_us) {
@@ -392,6 +412,7 @@ static void *store_thread(void *arg)
 				st__parent_commit(s);
 		}
 		reap(s, &tick);
+		stats_publish(s);
 		if (tick) {
 			tick = false;
 			arm(s);
@@ -417,6 +438,10 @@ int st_store_start(struct st_store *s)
 {
 	int rc;
 
+	/* The parent txn is bound to the thread that began it: leave none to the store thread. */
+	if ((rc = st__parent_commit(s)))
+		return rc;
+	stats_publish(s);
 	atomic_store(&s->stop, false);
 	s->running = true;
 	rc = pthread_create(&s->thread, NULL, store_thread, s);
@@ -463,6 +488,7 @@ void st_store_close(struct st_store *s)
 	st_mutlog_free(&s->pending);
 	st_mutlog_free(&s->plog);
 	close(s->lock_fd);
+	pthread_mutex_destroy(&s->stats_lock);
 	free(s->state_dir);
 	free(s->wal_dir);
 	free(s->chans);
@@ -472,5 +498,11 @@ void st_store_close(struct st_store *s)
 
 void st_store_stats(struct st_store *s, struct st_stats *out)
 {
-	*out = s->stats;
+	if (!s->running) {
+		*out = s->stats;
+		return;
+	}
+	pthread_mutex_lock(&s->stats_lock);
+	*out = s->stats_pub;
+	pthread_mutex_unlock(&s->stats_lock);
 }

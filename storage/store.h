@@ -146,9 +146,15 @@ struct st_req {
 		/*
 		 * ST_OP_STREAM: up to @max parked messages for @recipient with
 		 * id > @after (zero id: from the start), in id order, opened
-		 * into @buf. @more is set when more may follow (call again with
-		 * after = the last id). A record that fails to authenticate is
-		 * skipped, counted in @skipped and logged by id.
+		 * into @buf. @more is set when more may follow: call again with
+		 * after = @next_after (the last id looked at, returned or
+		 * skipped). A record that fails to authenticate, or whose
+		 * sealed recipient is not @recipient (an index entry under the
+		 * wrong tag), is skipped, counted in @skipped (and
+		 * st_stats.auth_failures) and logged by id; an index entry
+		 * whose message is gone is counted in @skipped and dropped.
+		 * Skipped entries count toward @max (count + skipped <= max),
+		 * so @count may be 0 with @more set.
 		 * Errors: -E2BIG (name too long), -ENOBUFS (@buf cannot hold
 		 * even the first message).
 		 */
@@ -161,6 +167,7 @@ struct st_req {
 			uint32_t buf_len;
 			uint32_t count, skipped;
 			bool more;
+			struct st_id next_after;
 		} stream;
 		/*
 		 * ST_OP_STATUS: the status of message @id if @requester sent it.
@@ -180,7 +187,11 @@ struct st_req {
 		 * ST_OP_USER_LOOKUP: copy the payload into @buf (@buf_len),
 		 * length in @out_len. Errors: -ENOENT, -ENOBUFS.
 		 * ST_OP_USER_DELETE: Errors: -ENOENT. The user's tokens stop
-		 * working (token lookup checks the user).
+		 * working for good: a token is bound to the user record it
+		 * was issued against, so a user created again under the same
+		 * name does not inherit them. A replace (password change)
+		 * writes a new record and so also ends every token of the
+		 * user.
 		 */
 		struct {
 			struct st_str name;
@@ -194,7 +205,9 @@ struct st_req {
 		 * ST_OP_USER_LIST: up to @max user names after @cursor (start
 		 * with has_cursor false), copied into @buf and sliced in
 		 * @names, in tag order (not alphabetical). On return @cursor
-		 * is where to continue, @more whether to.
+		 * is where to continue, @more whether to. Records that do not
+		 * open are skipped (logged) but count toward @max, so @count
+		 * may be 0 with @more set.
 		 * Errors: -ENOBUFS (@buf cannot hold the first name).
 		 */
 		struct {
@@ -212,8 +225,9 @@ struct st_req {
 		 * Errors: -ENOENT (no such user), -EEXIST, -EINVAL (bad length,
 		 * expiry in the past).
 		 * ST_OP_TOKEN_LOOKUP: the user of @token, copied into
-		 * @user_buf (@user_len). Errors: -ENOENT (unknown token or
-		 * deleted user), -EKEYREVOKED, -EKEYEXPIRED.
+		 * @user_buf (@user_len). Errors: -ENOENT (unknown token,
+		 * deleted user, or a user record written after the token:
+		 * re-created or password replaced), -EKEYREVOKED, -EKEYEXPIRED.
 		 * ST_OP_TOKEN_REVOKE: Errors: -ENOENT.
 		 */
 		struct {
@@ -347,7 +361,12 @@ int st_expire_run(struct st_store *s, uint32_t max);
  */
 int st_store_checkpoint(struct st_store *s);
 
-/* st_store_stats - counters (approximate while the thread runs). */
+/*
+ * st_store_stats - counters. Safe from any thread while the store thread
+ * runs: it then returns the copy the thread published at the end of its
+ * last round (a few ms old at most under load, up to one expiry interval
+ * when idle).
+ */
 void st_store_stats(struct st_store *s, struct st_stats *out);
 
 /* st_notify_decode - decode the text of a ST_MSG_F_NOTIFY message. Returns 0 or -EBADMSG. */

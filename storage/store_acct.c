@@ -148,7 +148,7 @@ int st__op_user_list(struct st_store *s, MDB_txn *txn, struct st_req *r)
 	uint8_t pt[USER_PT_MAX];
 	MDB_cursor *c;
 	MDB_val k, v;
-	uint32_t used = 0;
+	uint32_t used = 0, seen = 0;
 	int rc;
 
 	r->user_list.count = 0;
@@ -166,10 +166,12 @@ int st__op_user_list(struct st_store *s, MDB_txn *txn, struct st_req *r)
 		const uint8_t *payload;
 		uint32_t plen;
 
-		if (r->user_list.count == r->user_list.max) {
+		/* Records that do not open count too: bounded work per request. */
+		if (seen == r->user_list.max) {
 			r->user_list.more = true;
 			break;
 		}
+		seen++;
 		if (k.mv_size != ST_TAG_LEN ||
 		    user_open(s, &v, k.mv_data, pt, sizeof(pt), &name, &payload, &plen) != 0) {
 			s->stats.auth_failures++;
@@ -199,8 +201,33 @@ int st__op_user_list(struct st_store *s, MDB_txn *txn, struct st_req *r)
 	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : st_db_err(rc);
 }
 
-/* Token record plaintext: u8 user len, user, u64 expires, u8 revoked. */
-#define TOKEN_PT_MAX (1 + ST_NAME_MAX + 9)
+/*
+ * Token record plaintext: u8 user len, user, u64 expires, u8 revoked, then
+ * the nonce of the user record the token was issued against (12 bytes).
+ * Every seal draws a fresh nonce, so the nonce identifies one USER_CREATE:
+ * a user deleted and created again under the same name (or given a new
+ * password with replace) has another one and the old tokens stop working.
+ * Records written before the binding existed (no nonce) never match.
+ */
+#define TOKEN_BIND_LEN ST_SEAL_NONCE_LEN
+#define TOKEN_PT_OLD(ulen) ((size_t)(ulen) + 10)
+#define TOKEN_PT_MAX (1 + ST_NAME_MAX + 9 + TOKEN_BIND_LEN)
+
+struct token_rec {
+	struct st_str user;
+	uint64_t expires;
+	uint8_t revoked;
+	uint8_t bind[TOKEN_BIND_LEN]; /* all zero for an unbound (old) record */
+};
+
+/* The identity of a stored user record: its nonce. Returns 0 or -EBADMSG (too short). */
+static int user_bind(const MDB_val *v, uint8_t bind[TOKEN_BIND_LEN])
+{
+	if (v->mv_size < ST_SEAL_OVERHEAD)
+		return -EBADMSG;
+	memcpy(bind, (const uint8_t *)v->mv_data + ST_SEAL_HDR_LEN, TOKEN_BIND_LEN);
+	return 0;
+}
 
 static int token_tag(struct st_store *s, uint16_t kid, const struct st_str *tok, uint8_t tag[ST_TAG_LEN])
 {
@@ -228,19 +255,21 @@ static int token_find(struct st_store *s, MDB_txn *txn, const struct st_str *tok
 }
 
 static int token_seal_put(struct st_store *s, MDB_txn *txn, const uint8_t tag[ST_TAG_LEN],
-			  const struct st_str *user, uint64_t expires, uint8_t revoked)
+			  const struct token_rec *t)
 {
 	uint8_t pt[TOKEN_PT_MAX], rec[TOKEN_PT_MAX + ST_SEAL_OVERHEAD];
-	struct st_seal_hdr h = { .flags = ST_REC_TOKEN, .created_ms = st__now(s), .expires_ms = expires };
+	struct st_seal_hdr h = { .flags = ST_REC_TOKEN, .created_ms = st__now(s), .expires_ms = t->expires };
 	size_t off = 0;
 	int n;
 
-	pt[off++] = (uint8_t)user->len;
-	memcpy(pt + off, user->p, user->len);
-	off += user->len;
-	le64_put(pt + off, expires);
+	pt[off++] = (uint8_t)t->user.len;
+	memcpy(pt + off, t->user.p, t->user.len);
+	off += t->user.len;
+	le64_put(pt + off, t->expires);
 	off += 8;
-	pt[off++] = revoked;
+	pt[off++] = t->revoked;
+	memcpy(pt + off, t->bind, TOKEN_BIND_LEN);
+	off += TOKEN_BIND_LEN;
 	memcpy(h.id, tag, ST_TAG_LEN);
 	n = st_seal(s->kr, &h, pt, off, rec, sizeof(rec));
 	st_wipe(pt, off);
@@ -250,7 +279,7 @@ static int token_seal_put(struct st_store *s, MDB_txn *txn, const uint8_t tag[ST
 }
 
 static int token_open(struct st_store *s, const MDB_val *v, const uint8_t tag[ST_TAG_LEN], uint8_t *pt,
-		      struct st_str *user, uint64_t *expires, uint8_t *revoked)
+		      struct token_rec *t)
 {
 	struct st_seal_hdr h;
 	int n = st_open(s->kr, v->mv_data, v->mv_size, &h, pt, TOKEN_PT_MAX);
@@ -258,22 +287,54 @@ static int token_open(struct st_store *s, const MDB_val *v, const uint8_t tag[ST
 	if (n < 0)
 		return n;
 	if ((h.flags & ST_REC_KIND) != ST_REC_TOKEN || memcmp(h.id, tag, ST_TAG_LEN) != 0 || n < 1 ||
-	    (size_t)n != (size_t)pt[0] + 10) {
+	    ((size_t)n != TOKEN_PT_OLD(pt[0]) && (size_t)n != TOKEN_PT_OLD(pt[0]) + TOKEN_BIND_LEN)) {
 		st_wipe(pt, (size_t)n);
 		return -EBADMSG;
 	}
-	user->len = pt[0];
-	user->p = (const char *)pt + 1;
-	*expires = le64_get(pt + 1 + pt[0]);
-	*revoked = pt[9 + pt[0]];
+	t->user.len = pt[0];
+	t->user.p = (const char *)pt + 1;
+	t->expires = le64_get(pt + 1 + pt[0]);
+	t->revoked = pt[9 + pt[0]];
+	memset(t->bind, 0, TOKEN_BIND_LEN);
+	if ((size_t)n > TOKEN_PT_OLD(pt[0]))
+		memcpy(t->bind, pt + TOKEN_PT_OLD(pt[0]), TOKEN_BIND_LEN);
 	return 0;
+}
+
+/*
+ * The user a token was issued for still exists as the same record: found,
+ * authentic, of that name, with the nonce the token was bound to.
+ * Returns 0, -ENOENT (gone or re-created), -EIO (does not authenticate).
+ */
+static int token_user_check(struct st_store *s, MDB_txn *txn, const struct token_rec *t)
+{
+	uint8_t utag[ST_TAG_LEN], upt[USER_PT_MAX], bind[TOKEN_BIND_LEN];
+	const uint8_t *payload;
+	struct st_str name;
+	uint32_t plen;
+	MDB_val v;
+	int rc;
+
+	if ((rc = st__user_find(s, txn, &t->user, &v, utag, NULL)))
+		return rc;
+	if ((rc = user_bind(&v, bind)) == 0)
+		rc = user_open(s, &v, utag, upt, sizeof(upt), &name, &payload, &plen);
+	if (rc) {
+		s->stats.auth_failures++;
+		log_error("storage", "record_auth_failed db=user err=%d", rc);
+		return -EIO;
+	}
+	if (name.len != t->user.len || memcmp(name.p, t->user.p, name.len) != 0 ||
+	    !st_ct_equal(bind, t->bind, TOKEN_BIND_LEN))
+		rc = -ENOENT;
+	st_wipe(upt, sizeof(upt));
+	return rc;
 }
 
 int st__op_token(struct st_store *s, MDB_txn *txn, struct st_req *r)
 {
-	uint8_t tag[ST_TAG_LEN], utag[ST_TAG_LEN], pt[TOKEN_PT_MAX], revoked;
-	struct st_str user;
-	uint64_t expires;
+	uint8_t tag[ST_TAG_LEN], utag[ST_TAG_LEN], pt[TOKEN_PT_MAX];
+	struct token_rec t;
 	MDB_val v;
 	int rc;
 
@@ -289,26 +350,37 @@ int st__op_token(struct st_store *s, MDB_txn *txn, struct st_req *r)
 			return -EINVAL;
 		if ((rc = st__user_find(s, txn, &r->token.user, &v, utag, NULL)))
 			return rc;
+		t.user = r->token.user;
+		t.expires = r->token.expires_ms;
+		t.revoked = 0;
+		if ((rc = user_bind(&v, t.bind))) {
+			s->stats.auth_failures++;
+			log_error("storage", "record_auth_failed db=user err=%d", rc);
+			return -EIO;
+		}
 		if ((rc = token_tag(s, st_keyring_id_at(s->kr, 0), &r->token.token, tag)))
 			return rc;
-		return token_seal_put(s, txn, tag, &r->token.user, r->token.expires_ms, 0);
+		return token_seal_put(s, txn, tag, &t);
 	}
 	if (rc)
 		return rc;
-	if ((rc = token_open(s, &v, tag, pt, &user, &expires, &revoked))) {
+	if ((rc = token_open(s, &v, tag, pt, &t))) {
 		s->stats.auth_failures++;
 		log_error("storage", "record_auth_failed db=token err=%d", rc);
 		return -EIO;
 	}
 	if (r->op == ST_OP_TOKEN_REVOKE) {
-		rc = revoked ? 0 : token_seal_put(s, txn, tag, &user, expires, 1);
-	} else if (revoked) {
+		if (!t.revoked) {
+			t.revoked = 1;
+			rc = token_seal_put(s, txn, tag, &t);
+		}
+	} else if (t.revoked) {
 		rc = -EKEYREVOKED;
-	} else if (expires <= st__now(s)) {
+	} else if (t.expires <= st__now(s)) {
 		rc = -EKEYEXPIRED;
-	} else if ((rc = st__user_find(s, txn, &user, &v, utag, NULL)) == 0) {
-		memcpy(r->token.user_buf, user.p, user.len);
-		r->token.user_len = user.len;
+	} else if ((rc = token_user_check(s, txn, &t)) == 0) {
+		memcpy(r->token.user_buf, t.user.p, t.user.len);
+		r->token.user_len = t.user.len;
 	}
 	st_wipe(pt, sizeof(pt));
 	return rc;
@@ -328,7 +400,7 @@ int st__op_loc(struct st_store *s, struct st_req *r)
 		return rc;
 	switch (r->op) {
 	case ST_OP_LOC_REGISTER:
-		return st__loc_put(&s->loc, tag, r->loc.worker, r->loc.flow, r->loc.expires_ms);
+		return st__loc_put(&s->loc, tag, r->loc.worker, r->loc.flow, r->loc.expires_ms, st__now(s));
 	case ST_OP_LOC_UNREGISTER:
 		return st__loc_del(&s->loc, tag, &r->loc.flow);
 	default:

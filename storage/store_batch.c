@@ -153,6 +153,8 @@ int st__parent_commit(struct st_store *s)
 
 	if (!s->ptxn)
 		return 0;
+	/* A write txn belongs to the thread that began it (LMDB's writer lock). */
+	BUG_ON(!pthread_equal(s->ptxn_thread, pthread_self()));
 	t0 = clock_mono_ns();
 	{
 		/* Parked messages (and notifications) in all, for /metrics. */
@@ -196,8 +198,10 @@ static int parent_rollback(struct st_store *s, bool grow)
 {
 	int rc = 0;
 
-	if (s->ptxn)
+	if (s->ptxn) {
+		BUG_ON(!pthread_equal(s->ptxn_thread, pthread_self()));
 		mdb_txn_abort(s->ptxn);
+	}
 	s->ptxn = NULL;
 	if (grow) {
 		if ((rc = st_db_grow(&s->db)))
@@ -212,6 +216,7 @@ static int parent_rollback(struct st_store *s, bool grow)
 			goto pend;
 		}
 		s->ptxn_start_ns = clock_mono_ns();
+		s->ptxn_thread = pthread_self();
 		rc = st_db_apply(&s->db, s->ptxn, s->plog.buf, s->plog.len);
 		if (!rc)
 			rc = st_db_set_wal_seq(&s->db, s->ptxn, s->plog_seq);
@@ -254,6 +259,7 @@ retry:
 			goto fail;
 		}
 		s->ptxn_start_ns = clock_mono_ns();
+		s->ptxn_thread = pthread_self();
 	}
 	st_mutlog_reset(&s->log);
 	uint64_t t0 = clock_mono_ns();
@@ -373,6 +379,7 @@ int st__replay_record(struct st_store *s, uint64_t seq, const uint8_t *payload, 
 				return rc;
 			}
 			s->ptxn_start_ns = clock_mono_ns();
+			s->ptxn_thread = pthread_self();
 		}
 		rc = st_db_apply(&s->db, s->ptxn, payload, len);
 		if (!rc)
@@ -396,11 +403,19 @@ int st__replay_record(struct st_store *s, uint64_t seq, const uint8_t *payload, 
  * WAL or the parent's log, so a rollback or a crash drops them, and the next
  * pass does them again (expiry is a function of the state and the clock).
  */
+/*
+ * Location slots swept per expiry pass: a 65536-slot map is covered every
+ * 16 passes, a few microseconds each (REGISTER also takes over expired
+ * bindings it meets while probing, and sweeps everything before -ENOSPC).
+ */
+#define LOC_SWEEP_SLOTS 4096
+
 int st__expire_now(struct st_store *s, uint32_t max)
 {
 	uint64_t t0 = clock_mono_ns();
 	int n, rc;
 
+	st__loc_sweep(&s->loc, st__now(s), LOC_SWEEP_SLOTS);
 	if (s->pending.count)
 		return -EAGAIN;
 retry:
@@ -410,6 +425,7 @@ retry:
 			return rc;
 		}
 		s->ptxn_start_ns = clock_mono_ns();
+		s->ptxn_thread = pthread_self();
 	}
 	n = st__expire_pass(s, s->ptxn, st__now(s), max);
 	if (n == -EFBIG) {

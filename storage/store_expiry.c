@@ -24,7 +24,12 @@ static uint64_t be64_get(const uint8_t *p)
 	return v;
 }
 
-/* Drop a message's status and its idempotency entry. */
+/*
+ * Drop a message's status and its idempotency entry, the latter only if it
+ * still names this message: purges are not logged, so after a crash the
+ * replayed WAL may hold a newer message under the same (sender, key) whose
+ * entry must survive the redone purge of the old one.
+ */
 static int purge_status(struct st_store *s, MDB_txn *txn, const struct st_id *id)
 {
 	struct st_status_rec st;
@@ -35,7 +40,9 @@ static int purge_status(struct st_store *s, MDB_txn *txn, const struct st_id *id
 		return 0;
 	if (rc)
 		return rc;
-	if (st__status_decode(v.mv_data, v.mv_size, &st) == 0 && (st.flags & ST_STATUS_F_IDEM)) {
+	if (st__status_decode(v.mv_data, v.mv_size, &st) == 0 && (st.flags & ST_STATUS_F_IDEM) &&
+	    st_db_get(&s->db, txn, ST_DB_IDEM, st.idem_tag, ST_TAG_LEN, &v) == 0 &&
+	    v.mv_size == ST_ID_LEN && memcmp(v.mv_data, id->b, ST_ID_LEN) == 0) {
 		rc = st_db_del(&s->db, txn, NULL, ST_DB_IDEM, st.idem_tag, ST_TAG_LEN);
 		if (rc && rc != -ENOENT)
 			return rc;

@@ -47,6 +47,7 @@ struct st_locmap {
 	struct st_loc_ent *slots;
 	uint32_t mask;
 	uint32_t count;
+	uint32_t sweep_pos; /* where the next st__loc_sweep starts */
 };
 
 struct st_chan {
@@ -75,6 +76,7 @@ struct st_store {
 	struct st_mutlog log;
 	MDB_txn *ptxn;             /* parent txn: batches applied, not yet committed */
 	uint64_t ptxn_start_ns;
+	pthread_t ptxn_thread;     /* the thread that began ptxn: only it may commit or abort it */
 	struct st_mutlog plog;     /* the logs of the batches in ptxn */
 	uint64_t plog_seq;
 	struct st_mutlog pending;  /* durable in the WAL, not yet in LMDB */
@@ -94,7 +96,13 @@ struct st_store {
 	uint64_t retry_at_ms;
 	uint64_t next_expiry_ms;
 	struct st_req **batch;
-	struct st_stats stats;
+	struct st_stats stats;     /* written by whoever runs the store (the thread, or the caller) */
+	/*
+	 * What st_store_stats reads while the thread runs: a copy the thread
+	 * publishes after each round, so readers never race its counters.
+	 */
+	pthread_mutex_t stats_lock;
+	struct st_stats stats_pub;
 };
 
 static inline uint64_t st__now(struct st_store *s)
@@ -160,8 +168,18 @@ int st__expire_pass(struct st_store *s, MDB_txn *txn, uint64_t now, uint32_t max
 /* store_loc.c */
 int st__loc_init(struct st_locmap *m, uint32_t capacity);
 void st__loc_fini(struct st_locmap *m);
+/*
+ * Bind @tag (replacing its binding, else taking over an expired binding met
+ * while probing, else a free slot). Returns 0 or -ENOSPC (75 % of the slots
+ * hold bindings that are live at @now).
+ */
 int st__loc_put(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t worker, uint64_t flow,
-		uint64_t expires_ms);
+		uint64_t expires_ms, uint64_t now);
+/*
+ * Drop the bindings expired at @now among the next @max slots (round robin
+ * over the map; the expiry tick calls it). Returns the number dropped.
+ */
+uint32_t st__loc_sweep(struct st_locmap *m, uint64_t now, uint32_t max);
 int st__loc_del(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], const uint64_t *flow);
 struct st_loc_ent *st__loc_get(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint64_t now);
 

@@ -7,6 +7,7 @@
 #include "storage/store_int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ int st__loc_init(struct st_locmap *m, uint32_t capacity)
 		return -ENOMEM;
 	m->mask = capacity - 1;
 	m->count = 0;
+	m->sweep_pos = 0;
 	return 0;
 }
 
@@ -51,16 +53,37 @@ static struct st_loc_ent *loc_find(struct st_locmap *m, const uint8_t tag[ST_TAG
 }
 
 int st__loc_put(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t worker, uint64_t flow,
-		uint64_t expires_ms)
+		uint64_t expires_ms, uint64_t now)
 {
-	uint32_t pos;
-	struct st_loc_ent *e = loc_find(m, tag, &pos);
+	uint32_t i = loc_hash(tag) & m->mask, stale = UINT32_MAX;
+	struct st_loc_ent *e = NULL;
 
-	if (!e) {
-		/* Keep a quarter free so probes stay short. */
+	/*
+	 * Probe the run from the tag's home: the tag itself if bound, and
+	 * the first expired binding on the way, which can be taken over in
+	 * place (every slot between the home and it is in use, so the new
+	 * entry is reachable; the run stays unbroken).
+	 */
+	while (m->slots[i].used) {
+		if (memcmp(m->slots[i].tag, tag, ST_TAG_LEN) == 0) {
+			e = &m->slots[i];
+			break;
+		}
+		if (stale == UINT32_MAX && m->slots[i].expires_ms <= now)
+			stale = i;
+		i = (i + 1) & m->mask;
+	}
+	if (!e && stale != UINT32_MAX) {
+		e = &m->slots[stale];
+		memcpy(e->tag, tag, ST_TAG_LEN);
+	} else if (!e) {
+		/* Keep a quarter free so probes stay short; clear out expired bindings first. */
+		if (m->count + 1 > (m->mask + 1) / 4 * 3 && st__loc_sweep(m, now, m->mask + 1) == 0)
+			return -ENOSPC;
 		if (m->count + 1 > (m->mask + 1) / 4 * 3)
 			return -ENOSPC;
-		e = &m->slots[pos];
+		loc_find(m, tag, &i); /* the sweep may have shifted the run */
+		e = &m->slots[i];
 		memcpy(e->tag, tag, ST_TAG_LEN);
 		e->used = true;
 		m->count++;
@@ -113,4 +136,29 @@ struct st_loc_ent *st__loc_get(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN
 		return NULL;
 	}
 	return e;
+}
+
+uint32_t st__loc_sweep(struct st_locmap *m, uint64_t now, uint32_t max)
+{
+	uint32_t removed = 0, cap = m->mask + 1;
+
+	if (max > cap)
+		max = cap;
+	for (uint32_t n = 0; n < max;) {
+		uint32_t i = m->sweep_pos;
+
+		/*
+		 * A removal shifts a later entry into slot i: look at it
+		 * again. Bounded: @max slots passed plus at most one removal
+		 * per binding.
+		 */
+		if (m->slots[i].used && m->slots[i].expires_ms <= now) {
+			loc_remove_at(m, i);
+			removed++;
+			continue;
+		}
+		m->sweep_pos = (i + 1) & m->mask;
+		n++;
+	}
+	return removed;
 }

@@ -400,6 +400,9 @@ out:
 	return rc;
 }
 
+/* Index entries without a message dropped per stream request. */
+#define STREAM_DANGLING_MAX 16
+
 static int op_stream(struct st_store *s, MDB_txn *txn, struct st_req *r)
 {
 	struct {
@@ -409,12 +412,14 @@ static int op_stream(struct st_store *s, MDB_txn *txn, struct st_req *r)
 		bool valid;
 	} cur[ST_KEYRING_MAX];
 	unsigned ncur = st_keyring_count(s->kr);
-	uint32_t used = 0;
+	uint8_t dangling[STREAM_DANGLING_MAX][32];
+	uint32_t used = 0, ndangling = 0;
 	int rc = 0;
 
 	r->stream.count = 0;
 	r->stream.skipped = 0;
 	r->stream.more = false;
+	r->stream.next_after = r->stream.after;
 	if (r->stream.recipient.len > ST_NAME_MAX)
 		return -E2BIG;
 	if (!st__name_ok(&r->stream.recipient))
@@ -452,12 +457,25 @@ static int op_stream(struct st_store *s, MDB_txn *txn, struct st_req *r)
 				best = (int)i;
 		if (best < 0)
 			break;
-		if (r->stream.count == r->stream.max) {
+		/* Skipped entries count too, so a run of bad ones cannot hold the store thread. */
+		if (r->stream.count + r->stream.skipped >= r->stream.max) {
 			r->stream.more = true;
 			break;
 		}
 		const uint8_t *idb = (uint8_t *)cur[best].k.mv_data + ST_TAG_LEN;
-		if (st_db_get(&s->db, txn, ST_DB_MSG, idb, ST_ID_LEN, &v) == 0) {
+		rc = st_db_get(&s->db, txn, ST_DB_MSG, idb, ST_ID_LEN, &v);
+		if (rc == -ENOENT) {
+			/*
+			 * An index entry whose message is gone (expiry drops a
+			 * record that does not authenticate, and cannot tell
+			 * whose index entry it had): drop it after the walk.
+			 */
+			if (ndangling < STREAM_DANGLING_MAX)
+				memcpy(dangling[ndangling++], cur[best].k.mv_data, 32);
+			r->stream.skipped++;
+		} else if (rc) {
+			goto out;
+		} else {
 			struct st_msg *m = &r->stream.msgs[r->stream.count];
 			struct st_seal_hdr h;
 			rc = st__msg_open(s, &v, &h, r->stream.buf + used, r->stream.buf_len - used,
@@ -469,12 +487,26 @@ static int op_stream(struct st_store *s, MDB_txn *txn, struct st_req *r)
 				r->stream.more = true;
 				break;
 			}
-			if (rc || memcmp(h.id, idb, ST_ID_LEN) != 0) {
+			/*
+			 * The rcpt entry is only an index: the sealed record says
+			 * whom the message is for. An entry under another
+			 * recipient's tag (damage, or a record moved) must not
+			 * hand that message to this one.
+			 */
+			bool foreign = rc == 0 && memcmp(h.id, idb, ST_ID_LEN) == 0 &&
+				       (m->recipient.len != r->stream.recipient.len ||
+					memcmp(m->recipient.p, r->stream.recipient.p, m->recipient.len) != 0);
+			if (rc || foreign || memcmp(h.id, idb, ST_ID_LEN) != 0) {
 				char txt[ST_ID_TEXT_LEN + 1];
 				struct st_id bad;
+				if (rc == 0) /* opened into the caller's buffer: take it back */
+					st_wipe(r->stream.buf + used, v.mv_size - ST_SEAL_OVERHEAD);
 				memcpy(bad.b, idb, ST_ID_LEN);
 				st_id_encode(&bad, txt);
-				log_error("storage", "record_auth_failed db=msg id=%s err=%d", txt, rc);
+				if (foreign)
+					log_error("storage", "stream_recipient_mismatch id=%s", txt);
+				else
+					log_error("storage", "record_auth_failed db=msg id=%s err=%d", txt, rc);
 				s->stats.auth_failures++;
 				r->stream.skipped++;
 				rc = 0;
@@ -487,6 +519,7 @@ static int op_stream(struct st_store *s, MDB_txn *txn, struct st_req *r)
 				r->stream.count++;
 			}
 		}
+		memcpy(r->stream.next_after.b, idb, ST_ID_LEN);
 		rc = mdb_cursor_get(cur[best].c, &cur[best].k, &d, MDB_NEXT);
 		cur[best].valid = rc == 0 && cur[best].k.mv_size == 32 &&
 				  memcmp(cur[best].k.mv_data, cur[best].tag, ST_TAG_LEN) == 0;
@@ -500,6 +533,12 @@ out:
 	for (unsigned i = 0; i < ncur; i++)
 		if (cur[i].c)
 			mdb_cursor_close(cur[i].c);
+	/* Not logged, like expiry: a function of the state, redone if a crash loses it. */
+	for (uint32_t i = 0; rc == 0 && i < ndangling; i++) {
+		int drc = st_db_del(&s->db, txn, NULL, ST_DB_RCPT, dangling[i], 32);
+		if (drc && drc != -ENOENT)
+			rc = drc;
+	}
 	return rc;
 }
 

@@ -37,6 +37,12 @@ struct st_wal {
 	uint8_t *buf;
 	size_t buf_cap;
 	struct io_uring ring;
+	/*
+	 * io_uring could not be driven (a submit or wait error other than
+	 * EINTR): completions may still be owed, so no further append may
+	 * reuse the ring or the buffer. Every append fails with -EIO.
+	 */
+	bool broken;
 };
 
 static int seg_path(char *out, size_t cap, const char *dir, uint64_t seq)
@@ -142,11 +148,73 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
+/*
+ * Look for an intact record with seq >= @min_seq in @buf from @from on, at
+ * any byte offset (a damaged record says nothing reliable about where the
+ * next one starts). Returns true and its offset and seq if there is one.
+ */
+static bool find_intact(const uint8_t *buf, size_t len, size_t from, uint64_t min_seq, size_t *at,
+			uint64_t *seq)
+{
+	static const uint8_t magic[4] = { 0x43, 0x57, 0x41, 0x4c }; /* ST_WAL_MAGIC, little-endian */
+
+	for (size_t p = from; p + ST_WAL_HDR_LEN <= len; p++) {
+		struct st_wal_rec rec;
+
+		if (memcmp(buf + p + 8, magic, sizeof(magic)) != 0)
+			continue;
+		if (st_wal_decode(buf + p, len - p, &rec) > 0 && rec.seq >= min_seq) {
+			*at = p;
+			*seq = rec.seq;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Replay stopped in segment @segs[@si] at @off (@buf holds that segment;
+ * NULL when the stop is at the start of a segment not read yet). Decide
+ * between a torn tail (nothing intact follows: the normal end after a
+ * crash) and damage in the middle, which would silently drop acknowledged
+ * records: if an intact record with seq >= @min_seq follows anywhere, log
+ * where and return -EBADMSG.
+ */
+static int check_after_stop(const char *dir, const uint64_t *segs, size_t nseg, size_t si,
+			    const uint8_t *buf, size_t len, size_t from, uint64_t min_seq)
+{
+	char path[WAL_PATH_MAX];
+	size_t at;
+	uint64_t seq;
+	int err;
+
+	if (buf && find_intact(buf, len, from, min_seq, &at, &seq))
+		goto found;
+	for (si = buf ? si + 1 : si; si < nseg; si++) {
+		uint8_t *b;
+		size_t n = 0;
+		bool hit;
+
+		if ((err = seg_path(path, sizeof(path), dir, segs[si])) || (err = read_file(path, &b, &n)))
+			return err;
+		hit = find_intact(b, n, 0, min_seq, &at, &seq);
+		free(b);
+		if (hit)
+			goto found;
+	}
+	return 0;
+found:
+	log_error("storage", "wal_corrupt segment=%016" PRIx64 " offset=%zu seq=%" PRIu64
+		  " hint=\"intact records follow a damaged one; the WAL is kept for inspection\"",
+		  segs[si], at, seq);
+	return -EBADMSG;
+}
+
 int st_wal_replay(const char *dir, uint64_t after_seq, st_wal_apply_fn fn, void *ctx,
 		  uint64_t *last_seq)
 {
 	char path[WAL_PATH_MAX];
-	uint64_t *segs, expect;
+	uint64_t *segs, expect = 0;
 	size_t nseg;
 	bool stop = false;
 	int err;
@@ -161,6 +229,15 @@ int st_wal_replay(const char *dir, uint64_t after_seq, st_wal_apply_fn fn, void 
 		uint8_t *buf;
 		size_t len = 0, off = 0;
 
+		/* Sequences run on across segments: segment N follows the one ending at N - 1. */
+		if (s > 0 && segs[s] != expect) {
+			log_warn("storage", "wal_replay_stop segment=%016" PRIx64 " offset=0 err=%d seq=%" PRIu64,
+				 segs[s], -EILSEQ, expect);
+			stop = true;
+			err = check_after_stop(dir, segs, nseg, s, NULL, 0, 0,
+					       expect > after_seq + 1 ? expect : after_seq + 1);
+			break;
+		}
 		if ((err = seg_path(path, sizeof(path), dir, segs[s])) ||
 		    (err = read_file(path, &buf, &len)))
 			goto out;
@@ -177,6 +254,9 @@ int st_wal_replay(const char *dir, uint64_t after_seq, st_wal_apply_fn fn, void 
 					 " offset=%zu err=%ld seq=%" PRIu64,
 					 segs[s], off, n, expect);
 				stop = true;
+				/* An intact record with the wrong seq may itself be the one that is lost. */
+				err = check_after_stop(dir, segs, nseg, s, buf, len, n == -EILSEQ ? off : off + 1,
+						       expect > after_seq + 1 ? expect : after_seq + 1);
 				break;
 			}
 			if (rec.seq > after_seq) {
@@ -191,6 +271,8 @@ int st_wal_replay(const char *dir, uint64_t after_seq, st_wal_apply_fn fn, void 
 			off += (size_t)n;
 		}
 		free(buf);
+		if (err)
+			goto out;
 	}
 	if (stop && nseg)
 		log_info("storage", "wal_replay_done last_seq=%" PRIu64 " torn=1", *last_seq);
@@ -348,13 +430,68 @@ static int wal_extend(struct st_wal *w, uint64_t need)
 	return err;
 }
 
+/*
+ * Submit the two linked SQEs and collect both completions into @res,
+ * retrying on EINTR (a signal to the store thread is not an I/O error). Any
+ * other error leaves the ring in an unknown state: the WAL is marked broken.
+ */
+static int wal_submit_wait(struct st_wal *w, int res[2])
+{
+	struct io_uring_cqe *cqe;
+	int err, submitted = 0, reaped = 0;
+
+	while (submitted < 2) {
+		err = io_uring_submit(&w->ring);
+		if (err == -EINTR)
+			continue;
+		if (err <= 0)
+			goto broken;
+		submitted += err;
+	}
+	while (reaped < 2) {
+		err = io_uring_wait_cqe(&w->ring, &cqe);
+		if (err == -EINTR)
+			continue;
+		if (err < 0)
+			goto broken;
+		res[cqe->user_data & 1] = cqe->res;
+		io_uring_cqe_seen(&w->ring, cqe);
+		reaped++;
+	}
+	return 0;
+broken:
+	w->broken = true;
+	log_error("storage", "wal_broken err=%d submitted=%d reaped=%d", err ? err : -EIO, submitted, reaped);
+	return -EIO;
+}
+
+/* Write @len bytes at @off with pwrite, then fdatasync: finishes a record io_uring wrote short. */
+static int wal_finish_sync(struct st_wal *w, const uint8_t *p, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(w->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ENOSPC;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	while (fdatasync(w->fd) != 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
 int st_wal_append(struct st_wal *w, const uint8_t *payload, uint32_t len, uint64_t *seq)
 {
 	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
 	size_t total = (size_t)ST_WAL_HDR_LEN + len, pad = 0;
 	int err = 0, res[2] = { 0, 0 };
 
+	if (w->broken)
+		return -EIO;
 	if (len > ST_WAL_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	if (w->direct)
@@ -374,20 +511,17 @@ int st_wal_append(struct st_wal *w, const uint8_t *payload, uint32_t len, uint64
 	sqe = io_uring_get_sqe(&w->ring);
 	io_uring_prep_fsync(sqe, w->fd, IORING_FSYNC_DATASYNC);
 	sqe->user_data = 1;
-	err = io_uring_submit_and_wait(&w->ring, 2);
-	if (err < 0)
+	if ((err = wal_submit_wait(w, res)))
 		return err;
-	for (int i = 0; i < 2; i++) {
-		err = io_uring_wait_cqe(&w->ring, &cqe);
-		if (err < 0)
-			return err;
-		res[cqe->user_data & 1] = cqe->res;
-		io_uring_cqe_seen(&w->ring, cqe);
-	}
 	if (res[0] < 0)
 		err = res[0];
 	else if ((size_t)res[0] != total + pad)
-		err = -ENOSPC; /* a short write: the file system ran out of room */
+		/*
+		 * A short write (it breaks the link: the fdatasync is
+		 * cancelled). Not necessarily a full disk, a signal can cut a
+		 * buffered write short: finish it synchronously, which says.
+		 */
+		err = wal_finish_sync(w, w->buf + res[0], total + pad - (size_t)res[0], w->off + (uint64_t)res[0]);
 	else if (res[1] < 0)
 		err = res[1];
 	if (err) {

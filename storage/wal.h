@@ -35,10 +35,16 @@ typedef int (*st_wal_apply_fn)(void *ctx, uint64_t seq, const uint8_t *payload, 
 /*
  * st_wal_replay - read the segments of @dir in order and call @fn for each
  * record with seq > @after_seq. Stops at the first torn or corrupt record or
- * sequence gap (logged with segment and offset; what follows is ignored).
+ * sequence gap (within a segment or across segments: each segment must start
+ * where the previous one ended), logged with segment and offset. If nothing
+ * intact follows, that was a torn tail (never acknowledged): the normal end.
+ * If an intact record with a higher sequence (> @after_seq) follows anywhere
+ * (rest of that segment, later segments), acknowledged records would be
+ * lost: that is logged (wal_corrupt, segment and offset) and -EBADMSG
+ * returned; the caller must then leave the files alone.
  * *@last_seq receives the highest intact sequence seen (>= @after_seq).
- * Returns 0, the callback's error, or -errno (a missing @dir is created and
- * is not an error).
+ * Returns 0, -EBADMSG (damage in the middle), the callback's error, or
+ * -errno (a missing @dir is created and is not an error).
  */
 int st_wal_replay(const char *dir, uint64_t after_seq, st_wal_apply_fn fn, void *ctx,
 		  uint64_t *last_seq);
@@ -57,7 +63,11 @@ int st_wal_open(struct st_wal **out, const char *dir, uint64_t next_seq, unsigne
  * Returns 0; -ENOSPC, -EIO (or another -errno) if the write or the fdatasync
  * failed: the segment is then truncated back so the next append starts on a
  * clean tail, and the sequence number is not consumed. -EMSGSIZE for a
- * payload above ST_WAL_MAX_PAYLOAD.
+ * payload above ST_WAL_MAX_PAYLOAD. Signals (EINTR) are retried, and a
+ * write cut short is finished with pwrite + fdatasync. -EIO if io_uring
+ * itself failed (a submit or wait error other than EINTR): the WAL is then
+ * broken and every later append fails with -EIO (the store stays
+ * unavailable until it is restarted).
  */
 int st_wal_append(struct st_wal *w, const uint8_t *payload, uint32_t len, uint64_t *seq);
 

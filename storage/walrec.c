@@ -48,8 +48,13 @@ long st_wal_decode(const uint8_t *buf, size_t len, struct st_wal_rec *rec)
 
 	if (len == 0)
 		return 0;
-	if (len < 12)
-		return -EAGAIN; /* cannot even see the magic: a torn header */
+	if (len < 12) {
+		/* Cannot see the whole magic: zeros are the zero-filled space, anything else a torn header. */
+		for (size_t i = 0; i < len; i++)
+			if (buf[i])
+				return -EAGAIN;
+		return -EPROTO;
+	}
 	if (get32(buf + 8) != ST_WAL_MAGIC)
 		return -EPROTO;
 	if (len < ST_WAL_HDR_LEN)

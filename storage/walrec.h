@@ -63,7 +63,8 @@ void st_wal_hdr_encode(uint8_t hdr[ST_WAL_HDR_LEN], uint64_t seq, const uint8_t 
  * payload points into @buf).
  * Returns the bytes it occupies (header + payload + pad), 0 if @len is 0
  * (clean end), -EAGAIN if @buf ends inside the record (torn tail), -EPROTO
- * for a bad magic (includes zeroed space), -EMSGSIZE for a length or pad out
+ * for a bad magic (includes zeroed space, also fewer than 12 bytes that are
+ * all zero), -EMSGSIZE for a length or pad out
  * of range, -EBADMSG for a checksum mismatch or non-zero padding.
  */
 long st_wal_decode(const uint8_t *buf, size_t len, struct st_wal_rec *rec);

@@ -133,12 +133,37 @@ static void test_map_full_and_grow(void **state)
 	st_db_close(&db);
 }
 
+
+/*
+ * Reopened with a smaller map than the data file uses (it grew in an
+ * earlier run), db.map_size is what LMDB really maps, so growing doubles
+ * that rather than the stale configured value.
+ */
+static void test_reopen_reads_map_size(void **state)
+{
+	struct st_db db;
+	MDB_envinfo info;
+	(void)state;
+
+	assert_int_equal(st_db_open(&db, dir, 1 << 20), 0); /* the previous test left > 4 MiB */
+	assert_int_equal(mdb_env_info(db.env, &info), 0);
+	assert_true(info.me_mapsize > (1u << 20));
+	assert_int_equal(db.map_size, info.me_mapsize);
+	size_t before = db.map_size;
+	assert_int_equal(st_db_grow(&db), 0);
+	assert_int_equal(mdb_env_info(db.env, &info), 0);
+	assert_int_equal(db.map_size, info.me_mapsize);
+	assert_int_equal(db.map_size, before * 2);
+	st_db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schema_mismatch),
 		cmocka_unit_test(test_log_and_apply),
 		cmocka_unit_test(test_map_full_and_grow),
+		cmocka_unit_test(test_reopen_reads_map_size),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

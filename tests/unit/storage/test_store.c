@@ -477,6 +477,31 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+struct stats_reader {
+	struct st_store *s;
+	_Atomic bool stop;
+	unsigned reads;
+	bool monotonic;
+};
+
+/* Reads the counters while the store thread runs (the metrics endpoint does). */
+static void *stats_reader_main(void *arg)
+{
+	struct stats_reader *rd = arg;
+	struct st_stats prev = { 0 }, cur;
+
+	rd->monotonic = true;
+	while (!rd->stop) {
+		st_store_stats(rd->s, &cur);
+		if (cur.requests < prev.requests || cur.batches < prev.batches || cur.batches > cur.requests)
+			rd->monotonic = false;
+		prev = cur;
+		rd->reads++;
+		usleep(100);
+	}
+	return NULL;
+}
+
 static void test_threaded(void **state)
 {
 	struct st_keyring *kr = st_test_keyring(1, 9);
@@ -495,8 +520,15 @@ static void test_threaded(void **state)
 	w.chan = st_store_chan(s, 0, &w.bell);
 	assert_non_null(w.chan);
 	assert_int_equal(st_store_start(s), 0);
+	struct stats_reader rd = { .s = s };
+	pthread_t rt;
+	assert_int_equal(pthread_create(&rt, NULL, stats_reader_main, &rd), 0);
 	assert_int_equal(pthread_create(&t, NULL, worker_main, &w), 0);
 	pthread_join(t, NULL);
+	rd.stop = true;
+	pthread_join(rt, NULL);
+	assert_true(rd.monotonic);
+	assert_true(rd.reads > 0);
 	assert_int_equal(w.ok, 3000);
 	assert_int_equal(w.errors, 0);
 	st_store_stats(s, &stats);
@@ -577,6 +609,49 @@ static void test_threaded_timer_expiry(void **state)
 	ring_bell_fini(&b1);
 }
 
+
+/*
+ * With a long commit interval the parent txn is still open when the store
+ * is closed: the store thread must commit it before it exits (an LMDB write
+ * txn belongs to its thread; st__parent_commit checks that with BUG_ON).
+ */
+static void test_close_commits_in_store_thread(void **state)
+{
+	struct st_store_cfg cfg = {
+		.state_dir = dir, .keyring = st_test_keyring(1, 9), .commit_interval_us = 60u * 1000 * 1000,
+		.expiry_interval_ms = 600000,
+	};
+	struct st_store *s;
+	struct ring_bell b;
+	struct st_chan *c;
+	struct st_req r = { .op = ST_OP_USER_CREATE };
+	uint8_t out[16];
+	(void)state;
+
+	assert_int_equal(st_store_open(&s, &cfg), 0);
+	assert_int_equal(st_test_user(s, "olga"), 0); /* a sync batch first: committed in this thread */
+	assert_int_equal(ring_bell_init(&b), 0);
+	c = st_store_chan(s, 0, &b);
+	assert_non_null(c);
+	assert_int_equal(st_store_start(s), 0);
+	r.user.name = st_s("pia");
+	r.user.payload = (const uint8_t *)"h";
+	r.user.payload_len = 1;
+	assert_int_equal(roundtrip(c, &b, &r), 0);
+	st_store_close(s); /* the batch is in the store thread's parent txn */
+	ring_bell_fini(&b);
+
+	cfg.keyring = st_test_keyring(1, 9);
+	assert_int_equal(st_store_open(&s, &cfg), 0);
+	memset(&r, 0, sizeof(r));
+	r.op = ST_OP_USER_LOOKUP;
+	r.user.name = st_s("pia");
+	r.user.buf = out;
+	r.user.buf_len = sizeof(out);
+	assert_int_equal(st_exec_sync(s, &r), 0);
+	st_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_location),
 		cmocka_unit_test(test_threaded),
 		cmocka_unit_test(test_threaded_timer_expiry),
+		cmocka_unit_test(test_close_commits_in_store_thread),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -30,7 +30,7 @@
 static char dir[64], work[96];
 static struct st_id ids[BEFORE + AFTER];
 static uint8_t *snap, *wal;
-static size_t snap_len, wal_len, last_start, data_end;
+static size_t snap_len, wal_len, prev_start, last_start, data_end;
 static char wal_name[256];
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -110,6 +110,7 @@ static void prepare(void)
 		long n = st_wal_decode(wal + off, wal_len - off, &r);
 		if (n <= 0)
 			break;
+		prev_start = last_start;
 		last_start = off;
 		off += (size_t)n;
 	}
@@ -148,6 +149,36 @@ static void check_state(size_t wal_bytes, bool last_kept)
 	st_store_close(s);
 }
 
+/*
+ * Damage in the middle (the record before the last, acknowledged and only in
+ * the WAL): the open must fail with -EBADMSG instead of dropping the last
+ * record, and leave the WAL byte for byte as it was.
+ */
+static void check_middle_refused(size_t at)
+{
+	char p[512];
+	struct st_store_cfg cfg = { .state_dir = work, .keyring = st_test_keyring(1, 0x7a) };
+	struct st_store *s = NULL;
+	size_t len;
+
+	rm_tree(work);
+	assert_int_equal(mkdir(work, 0700), 0);
+	snprintf(p, sizeof(p), "%s/data.mdb", work);
+	spill(p, snap, snap_len);
+	snprintf(p, sizeof(p), "%s/wal", work);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/wal/%s", work, wal_name);
+	wal[at] ^= 0x20;
+	spill(p, wal, wal_len);
+	assert_int_equal(st_store_open(&s, &cfg), -EBADMSG);
+	st_keyring_free(cfg.keyring); /* not taken over on failure */
+	uint8_t *after = slurp(p, &len);
+	assert_int_equal(len, wal_len);
+	assert_memory_equal(after, wal, wal_len);
+	free(after);
+	wal[at] ^= 0x20;
+}
+
 static void test_torn_tail(void **state)
 {
 	(void)state;
@@ -161,6 +192,8 @@ static void test_torn_tail(void **state)
 		check_state(data_end, false);
 		wal[i] ^= 0x20;
 	}
+	for (size_t i = prev_start; i < last_start; i += 7)
+		check_middle_refused(i);
 	print_message("torn store: last record of %zu bytes cut at every offset and flipped at every byte\n",
 		      data_end - last_start);
 	free(snap);

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,6 +221,197 @@ static void test_torn_tail(void **state)
 	free(orig);
 }
 
+
+static void seg_file(char *out, size_t cap, const char *d, uint64_t seq)
+{
+	snprintf(out, cap, "%s/%016" PRIx64 ".wal", d, seq);
+}
+
+static void flip_byte(const char *path, off_t at)
+{
+	uint8_t b;
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, at), 1);
+	b ^= 0x01;
+	assert_int_equal(pwrite(fd, &b, 1, at), 1);
+	close(fd);
+}
+
+/*
+ * One damaged record in the middle: the intact, acknowledged ones after it
+ * must not be dropped silently. Replay fails with -EBADMSG and leaves the
+ * files as they were; the records before it were offered.
+ */
+static void test_corrupt_middle(void **state)
+{
+	char d[128], p[160];
+	struct stat before, after;
+	struct seen s = { 0 };
+	uint64_t last;
+	off_t rec = ST_WAL_HDR_LEN + (off_t)strlen("record-0");
+	(void)state;
+
+	snprintf(d, sizeof(d), "%s/m", dir);
+	write_records(d, 0, 5);
+	seg_file(p, sizeof(p), d, 1);
+	for (off_t at = rec; at < 2 * rec; at++) { /* every byte of record 2 */
+		flip_byte(p, at);
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(stat(p, &before), 0);
+		assert_int_equal(st_wal_replay(d, 0, collect, &s, &last), -EBADMSG);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(stat(p, &after), 0);
+		assert_int_equal(after.st_size, before.st_size);
+		flip_byte(p, at);
+	}
+	/* the same damage in records LMDB already holds is not a loss */
+	flip_byte(p, rec + 30);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(st_wal_replay(d, 5, collect, &s, &last), 0);
+	assert_int_equal(last, 5);
+	flip_byte(p, rec + 30);
+	check_prefix(d, 5);
+}
+
+/* Sequences run on across segments: a missing range before a later segment is damage too. */
+static void test_segment_gap(void **state)
+{
+	char d[128], d2[128], from[160], to[160];
+	struct st_wal *w;
+	struct seen s = { 0 };
+	uint64_t last, seq;
+	(void)state;
+
+	snprintf(d, sizeof(d), "%s/g", dir);
+	snprintf(d2, sizeof(d2), "%s/g2", dir);
+	write_records(d, 0, 3); /* 1..3 */
+	assert_int_equal(st_wal_open(&w, d2, 5, 0), 0); /* 5..6: record 4 is missing */
+	assert_int_equal(st_wal_append(w, (const uint8_t *)"record-4", 8, &seq), 0);
+	assert_int_equal(st_wal_append(w, (const uint8_t *)"record-5", 8, &seq), 0);
+	st_wal_close(w);
+	seg_file(from, sizeof(from), d2, 5);
+	seg_file(to, sizeof(to), d, 5);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(st_wal_replay(d, 0, collect, &s, &last), -EBADMSG);
+	assert_int_equal(s.n, 3);
+	/* named right (4) it is a continuation */
+	seg_file(from, sizeof(from), d, 4);
+	assert_int_equal(rename(to, from), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(st_wal_replay(d, 0, collect, &s, &last), -EBADMSG); /* records inside say 5, 6 */
+	assert_int_equal(s.n, 3);
+	/* already in LMDB (after_seq 6): nothing is lost */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(st_wal_replay(d, 6, collect, &s, &last), 0);
+	assert_int_equal(last, 6);
+}
+
+/* A torn last record followed by an empty later segment (crash right after a rotation) is the end. */
+static void test_torn_then_empty_segment(void **state)
+{
+	char d[128], p[160];
+	int fd;
+	(void)state;
+
+	snprintf(d, sizeof(d), "%s/e", dir);
+	write_records(d, 0, 3);
+	seg_file(p, sizeof(p), d, 1);
+	fd = open(p, O_RDWR);
+	assert_int_equal(ftruncate(fd, 3 * (ST_WAL_HDR_LEN + 8) - 5), 0);
+	close(fd);
+	seg_file(p, sizeof(p), d, 3);
+	fd = open(p, O_RDWR | O_CREAT, 0600);
+	close(fd);
+	check_prefix(d, 2);
+	/* a short all-zero tail (less than a header) is the end, not a torn record */
+	seg_file(p, sizeof(p), d, 1);
+	fd = open(p, O_RDWR);
+	assert_int_equal(ftruncate(fd, 2 * (ST_WAL_HDR_LEN + 8) + 7), 0);
+	close(fd);
+	check_prefix(d, 2);
+}
+
+
+#define SIG_APPENDS 2000
+
+struct sig_run {
+	struct st_wal *w;
+	int failures;
+	bool seq_ok;
+	_Atomic bool done;
+};
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+static void *sig_appender(void *arg)
+{
+	struct sig_run *r = arg;
+	uint8_t p[4000];
+	uint64_t seq;
+
+	r->seq_ok = true;
+	for (unsigned i = 0; i < SIG_APPENDS; i++) {
+		memset(p, (int)(i & 0xff), sizeof(p));
+		if (st_wal_append(r->w, p, sizeof(p), &seq) != 0)
+			r->failures++;
+		else if (seq != (uint64_t)i + 1 - (uint64_t)r->failures)
+			r->seq_ok = false;
+	}
+	r->done = true;
+	return NULL;
+}
+
+static int count_intact(void *ctx, uint64_t seq, const uint8_t *p, uint32_t len)
+{
+	unsigned *n = ctx;
+	(void)seq;
+	if (len != 4000 || p[0] != p[len - 1])
+		return -EBADMSG;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * A signal (no SA_RESTART) hitting the appending thread must not fail an
+ * append, nor leave completions behind for the next one (which then read
+ * the previous record's results: spurious -ENOSPC, -EINTR).
+ */
+static void test_signals(void **state)
+{
+	char d[128];
+	struct sigaction sa;
+	struct sig_run r = { 0 };
+	pthread_t t;
+	unsigned n = 0;
+	uint64_t last;
+	(void)state;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigusr1; /* no SA_RESTART */
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	snprintf(d, sizeof(d), "%s/sig", dir);
+	assert_int_equal(st_wal_open(&r.w, d, 1, 0), 0);
+	assert_int_equal(pthread_create(&t, NULL, sig_appender, &r), 0);
+	while (!r.done) {
+		pthread_kill(t, SIGUSR1);
+		usleep(50);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(r.failures, 0);
+	assert_true(r.seq_ok);
+	assert_int_equal(st_wal_next_seq(r.w), SIG_APPENDS + 1);
+	st_wal_close(r.w);
+	assert_int_equal(st_wal_replay(d, 0, count_intact, &n, &last), 0);
+	assert_int_equal(n, SIG_APPENDS);
+	assert_int_equal(last, SIG_APPENDS);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +419,10 @@ int main(void)
 		cmocka_unit_test(test_rotate),
 		cmocka_unit_test(test_direct),
 		cmocka_unit_test(test_torn_tail),
+		cmocka_unit_test(test_corrupt_middle),
+		cmocka_unit_test(test_segment_gap),
+		cmocka_unit_test(test_torn_then_empty_segment),
+		cmocka_unit_test(test_signals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
