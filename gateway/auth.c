@@ -10,6 +10,8 @@
 
 #include "gateway/auth.h"
 
+#include "base/b64.h"
+
 #include <argon2.h>
 #include <errno.h>
 #include <string.h>
@@ -19,55 +21,11 @@
 
 const struct gw_argon2_params gw_argon2_owasp = { .m_kib = 19456, .t_cost = 2, .lanes = 1 };
 
-/* ---- base64 (RFC 4648): strict decoders, base64url encoder ---- */
+/* ---- base64 (base/b64.h) ---- */
 
-static const char b64url_alpha[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Value of a standard-alphabet base64 digit, or -1. */
-static int b64_val(unsigned char c)
+static long b64_decode_std(const char *s, size_t n, uint8_t *out, size_t cap)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decode @n digits of standard base64 without padding into @out (@cap).
- * Canonical only: a length of 1 mod 4 and non-zero unused bits are refused,
- * so every byte string has exactly one accepted spelling.
- * Returns the decoded length or -1.
- */
-static long b64_decode_nopad(const char *s, size_t n, uint8_t *out, size_t cap)
-{
-	size_t olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0), o = 0;
-	uint32_t acc = 0;
-	unsigned bits = 0;
-
-	if (n % 4 == 1 || olen > cap)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64_val((unsigned char)s[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (bits && (acc & ((1u << bits) - 1)))
-		return -1;
-	return (long)o;
+	return b64_decode_nopad(s, n, out, cap, false);
 }
 
 /* Padded standard base64 (Basic credentials): length a multiple of 4, '=' only at the end. */
@@ -79,26 +37,7 @@ static long b64_decode_padded(const char *s, size_t n, uint8_t *out, size_t cap)
 		return -1;
 	while (pad < 2 && s[n - 1 - pad] == '=')
 		pad++;
-	return b64_decode_nopad(s, n - pad, out, cap);
-}
-
-static void b64url_encode_nopad(const uint8_t *in, size_t n, char *out)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = b64url_alpha[(acc >> bits) & 63];
-		}
-	}
-	if (bits)
-		out[o++] = b64url_alpha[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
+	return b64_decode_std(s, n - pad, out, cap);
 }
 
 static int random_bytes(uint8_t *out, size_t n)
@@ -187,7 +126,7 @@ static int phc_b64_field(const char **p, char stop, size_t lo, size_t hi)
 		n++;
 	if (s[n] != stop)
 		return -EINVAL;
-	got = b64_decode_nopad(s, n, tmp, sizeof(tmp));
+	got = b64_decode_std(s, n, tmp, sizeof(tmp));
 	if (got < 0 || (size_t)got < lo || (size_t)got > hi)
 		return -EINVAL;
 	*p = s + n + (stop ? 1 : 0);
@@ -404,19 +343,14 @@ int gw_token_generate(char out[GW_TOKEN_LEN + 1])
 
 	if ((rc = random_bytes(raw, sizeof(raw))))
 		return rc;
-	b64url_encode_nopad(raw, sizeof(raw), out);
+	b64_encode_nopad(raw, sizeof(raw), out, true);
 	explicit_bzero(raw, sizeof(raw));
 	return 0;
 }
 
 static int b64url_val(unsigned char c)
 {
-	const char *hit;
-
-	if (!c)
-		return -1;
-	hit = memchr(b64url_alpha, c, 64);
-	return hit ? (int)(hit - b64url_alpha) : -1;
+	return b64_digit(c, true);
 }
 
 bool gw_token_syntax_ok(const char *s, size_t len)

@@ -10,6 +10,8 @@
 
 #include "gateway/sip/sip_digest.h"
 
+#include "base/b64.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,65 +152,17 @@ int sip_digest_response(enum sip_digest_alg alg, struct sip_str ha1_hex,
 
 /* ---- nonces ---- */
 
-static const char b64url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int b64url_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /* 32 bytes -> 43 characters (the last one carries 4 bits and 2 zero bits). */
 static void nonce_encode(const uint8_t raw[NONCE_RAW], char *out)
 {
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0;
-
-	for (size_t i = 0; i < NONCE_RAW; i++) {
-		acc = (acc << 8) | raw[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = b64url[(acc >> bits) & 63];
-		}
-	}
-	out[o++] = b64url[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
+	b64_encode_nopad(raw, NONCE_RAW, out, true);
 }
 
 /* Strict inverse of nonce_encode(): exactly one spelling per nonce. */
 static bool nonce_decode(struct sip_str s, uint8_t raw[NONCE_RAW])
 {
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0;
-
-	if (s.n != SIP_DIGEST_NONCE_LEN)
-		return false;
-	for (size_t i = 0; i < s.n; i++) {
-		int v = b64url_val((unsigned char)s.p[i]);
-
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return o == NONCE_RAW && (acc & ((1u << bits) - 1)) == 0;
+	return s.n == SIP_DIGEST_NONCE_LEN &&
+	       b64_decode_nopad(s.p, s.n, raw, NONCE_RAW, true) == NONCE_RAW;
 }
 
 static int nonce_mac(const struct sip_digest *d, const uint8_t *ts_rnd, const void *peer,
