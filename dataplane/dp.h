@@ -88,6 +88,13 @@ size_t dp_conn_unsent(const struct dp_conn *c);
 const char *dp_addr_format(const struct dp_addr *a, char *buf, size_t size);
 
 /*
+ * dp_addr_to_sockaddr - a's address as a socket address of @family
+ * (AF_INET or AF_INET6; an AF_UNSPEC "any" address gives that family's
+ * wildcard). Returns the length to pass to bind(2).
+ */
+socklen_t dp_addr_to_sockaddr(const struct dp_addr *a, int family, struct sockaddr_storage *ss);
+
+/*
  * dp_addr_parse - parse "host:port", "[v6]:port" or "*:port" (any v4 and v6:
  * AF_UNSPEC, listen addresses only).
  * Returns 0, or -EINVAL with nothing written.

@@ -363,6 +363,25 @@ const char *dp_addr_format(const struct dp_addr *a, char *buf, size_t size)
 	return buf;
 }
 
+socklen_t dp_addr_to_sockaddr(const struct dp_addr *a, int family, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		sin->sin_addr = a->family == AF_INET ? a->v4 : (struct in_addr){ INADDR_ANY };
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(a->port);
+	sin6->sin6_addr = a->family == AF_INET6 ? a->v6 : in6addr_any;
+	return sizeof(*sin6);
+}
+
 int dp_addr_parse(const char *s, struct dp_addr *out)
 {
 	char host[INET6_ADDRSTRLEN + 2];

@@ -169,20 +169,7 @@ static int probe_listen(const struct dp_addr *a)
 
 		if (a->family != AF_UNSPEC && a->family != family)
 			continue;
-		memset(&ss, 0, sizeof(ss));
-		if (family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(a->port);
-			sin->sin_addr = a->family == AF_INET ? a->v4 : (struct in_addr){ INADDR_ANY };
-			slen = sizeof(*sin);
-		} else {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(a->port);
-			sin6->sin6_addr = a->family == AF_INET6 ? a->v6 : in6addr_any;
-			slen = sizeof(*sin6);
-		}
+		slen = dp_addr_to_sockaddr(a, family, &ss);
 		fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue; /* no IPv6 here: the listener will say so */
