@@ -82,6 +82,23 @@ const struct dp_app_hooks gw_worker_hooks_template = {
 	.on_exit = hook_exit,
 };
 
+/* Everything gw_worker_init() set up besides the data plane and TLS;
+ * safe on a partly initialised worker (it was zeroed first). */
+static void release(struct gw_worker *gw)
+{
+	gw_sip_worker_fini(gw);
+	rl_fini(&gw->submit_rl);
+	rl_fini(&gw->login_user_rl);
+	rl_fini(&gw->login_addr_rl);
+	pool_fini(&gw->conns);
+	pool_fini(&gw->reqbufs);
+	pool_fini(&gw->ops);
+	pool_fini(&gw->auth_reqs);
+	free(gw->hdrs);
+	free(gw->scratch);
+	free(gw->out);
+}
+
 int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
 		   struct tls_ctx *tls, char *err, size_t errlen)
 {
@@ -153,17 +170,7 @@ int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
 	}
 	return 0;
 fail:
-	gw_sip_worker_fini(gw);
-	rl_fini(&gw->submit_rl);
-	rl_fini(&gw->login_user_rl);
-	rl_fini(&gw->login_addr_rl);
-	pool_fini(&gw->conns);
-	pool_fini(&gw->reqbufs);
-	pool_fini(&gw->ops);
-	pool_fini(&gw->auth_reqs);
-	free(gw->hdrs);
-	free(gw->scratch);
-	free(gw->out);
+	release(gw);
 	return r;
 }
 
@@ -174,15 +181,5 @@ void gw_worker_fini(struct gw_worker *gw)
 	dp_worker_fini(&gw->dw);
 	tls_ctx_put(next);
 	tls_ctx_put(gw->tls);
-	gw_sip_worker_fini(gw);
-	rl_fini(&gw->submit_rl);
-	rl_fini(&gw->login_user_rl);
-	rl_fini(&gw->login_addr_rl);
-	pool_fini(&gw->conns);
-	pool_fini(&gw->reqbufs);
-	pool_fini(&gw->ops);
-	pool_fini(&gw->auth_reqs);
-	free(gw->hdrs);
-	free(gw->scratch);
-	free(gw->out);
+	release(gw);
 }
