@@ -110,6 +110,27 @@ static int h_metrics(void *c, const struct http_request *req, struct http_str pa
 	for (int k = 0; k < GW_REJ__COUNT; k++)
 		EMIT("columba_messages_rejected_total{reason=\"%s\"} %llu\n", reject_names[k],
 		     (unsigned long long)SUM(rejected[k]));
+	EMIT("# HELP columba_sip_messages_sent_total MESSAGE requests sent to user agents, by attempt.\n"
+	     "# TYPE columba_sip_messages_sent_total counter\n"
+	     "columba_sip_messages_sent_total{attempt=\"first\"} %llu\n"
+	     "columba_sip_messages_sent_total{attempt=\"retry\"} %llu\n",
+	     (unsigned long long)(SUM(dlv_attempts) - SUM(dlv_retries)),
+	     (unsigned long long)SUM(dlv_retries));
+	EMIT("# HELP columba_sip_deliveries_total Delivery outcomes on SIP flows.\n"
+	     "# TYPE columba_sip_deliveries_total counter\n"
+	     "columba_sip_deliveries_total{outcome=\"delivered\"} %llu\n"
+	     "columba_sip_deliveries_total{outcome=\"failed\"} %llu\n"
+	     "columba_sip_deliveries_total{outcome=\"parked\"} %llu\n",
+	     (unsigned long long)SUM(dlv_delivered), (unsigned long long)SUM(dlv_failed),
+	     (unsigned long long)SUM(dlv_parked));
+	EMIT("# HELP columba_sip_delivery_notices_total Notices from the store that a user has new messages.\n"
+	     "# TYPE columba_sip_delivery_notices_total counter\n"
+	     "columba_sip_delivery_notices_total %llu\n", (unsigned long long)SUM(dlv_notices));
+	EMIT("# HELP columba_sip_submits_total MESSAGE submits from user agents, by answer.\n"
+	     "# TYPE columba_sip_submits_total counter\n"
+	     "columba_sip_submits_total{result=\"accepted\"} %llu\n"
+	     "columba_sip_submits_total{result=\"rejected\"} %llu\n",
+	     (unsigned long long)SUM(sip_submitted), (unsigned long long)SUM(sip_submit_rejected));
 	EMIT("# HELP columba_tokens_issued_total Device tokens issued.\n"
 	     "# TYPE columba_tokens_issued_total counter\ncolumba_tokens_issued_total %llu\n",
 	     (unsigned long long)SUM(tokens_issued));

@@ -8,6 +8,7 @@
 
 #include "base/compiler.h"
 #include "dataplane/worker.h"
+#include "gateway/delivery.h"
 
 enum opt_type { T_U32, T_BOOL, T_STR, T_ADDR, T_LEVEL };
 
@@ -121,6 +122,14 @@ static const struct opt opts[] = {
 	  "close a TLS flow that has no registration and no traffic for this long" },
 	{ "sip", "max_message_bytes", T_U32, O(sip_max_message_bytes), 512, 65536, "8192",
 	  "largest SIP message (head and body) accepted" },
+	{ "sip", "delivery_window", T_U32, O(sip_delivery_window), 1, GW_DLV_WINDOW_MAX, "1",
+	  "MESSAGEs outstanding per flow (RFC 3428 section 8 recommends 1)" },
+	{ "sip", "delivery_attempts", T_U32, O(sip_delivery_attempts), 1, 100, "5",
+	  "attempts per message on a flow before it waits for the next REGISTER" },
+	{ "sip", "retry_interval_ms", T_U32, O(sip_retry_interval_ms), 10, 86400000, "30000",
+	  "pause between two attempts of the same message" },
+	{ "sip", "attempt_timeout_ms", T_U32, O(sip_attempt_timeout_ms), 10, 600000, "32000",
+	  "an attempt without a final answer within this long has failed (RFC 3261 Timer F)" },
 };
 
 static const char *type_name(enum opt_type t)

@@ -79,6 +79,10 @@ struct gw_config {
 	uint32_t sip_flow_timer_s;       /* RFC 5626 Flow-Timer sent to outbound UAs */
 	uint32_t sip_idle_timeout_ms;    /* a flow without binding and traffic closes */
 	uint32_t sip_max_message_bytes;
+	uint32_t sip_delivery_window;    /* MESSAGEs outstanding per flow (RFC 3428 §8: 1) */
+	uint32_t sip_delivery_attempts;  /* per flow, then parked until a REGISTER */
+	uint32_t sip_retry_interval_ms;
+	uint32_t sip_attempt_timeout_ms; /* no final answer within: the attempt failed */
 
 	/* Derived by gw_config_finish(). */
 	char store_dir[PATH_MAX];   /* <state_dir>/store */

@@ -488,6 +488,8 @@ struct gw_op *gw_op_new(struct gw_worker *gw, gw_op_done_fn done)
 	op->st.cookie = op;
 	op->conn = NULL;
 	op->sip = NULL;
+	op->dlv = NULL;
+	op->no_notify = false;
 	op->gw = gw;
 	op->done = done;
 	op->rq_keep_alive = false;

@@ -76,6 +76,15 @@ struct gw_stats {
 	_Atomic uint64_t timeouts_header;
 	_Atomic uint64_t timeouts_idle;
 	_Atomic uint64_t rejected_busy;   /* no request buffer free: 503 */
+	/* SIP delivery (gateway/delivery.c) and submit. */
+	_Atomic uint64_t dlv_attempts;    /* MESSAGEs sent, retries included */
+	_Atomic uint64_t dlv_retries;
+	_Atomic uint64_t dlv_delivered;   /* 2xx */
+	_Atomic uint64_t dlv_failed;      /* other final answers */
+	_Atomic uint64_t dlv_parked;      /* attempts exhausted on a flow */
+	_Atomic uint64_t dlv_notices;     /* store notices received */
+	_Atomic uint64_t sip_submitted;   /* MESSAGE submits answered 202 */
+	_Atomic uint64_t sip_submit_rejected;
 };
 
 struct gw_server;
@@ -112,6 +121,7 @@ struct gw_op {
 	char idem[ST_IDEM_MAX + 1];
 	uint32_t idem_len;
 	uint32_t ttl_s;
+	bool no_notify;          /* the sender wants no delivery notifications */
 	uint32_t text_len;
 	char text[ST_TEXT_MAX];
 	struct st_id id;
@@ -122,6 +132,8 @@ struct gw_op {
 	/* The SIP flow waiting for this op (gateway/sipconn.c), NULL for an
 	 * HTTP request, an op without a connection, or once the flow closed. */
 	struct gw_sipconn *sip;
+	/* The delivery transaction this op works for (gateway/delivery.c). */
+	void *dlv;
 };
 
 #define GW_PENDING 1 /* a handler's return: the answer comes later */
@@ -135,6 +147,9 @@ struct gw_sip_worker {
 	struct gw_sipconn *live;         /* for draining at stop */
 	struct sip_limits limits;
 	struct sip_header *hdrs;         /* headers of the message in hand */
+	struct gw_sipconn **flows;       /* flow id -> flow, for delivery notices */
+	uint32_t flows_mask;
+	struct pool dlv_txs;             /* struct gw_dlv_tx: MESSAGEs in progress */
 	bool ready;                      /* gw_sip_worker_init succeeded */
 };
 

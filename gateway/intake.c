@@ -257,10 +257,9 @@ static int text_control_scan(const uint8_t *s, size_t n, struct gw_intake_diag *
 	return 0;
 }
 
-static int take_text(json_t *v, struct gw_submit *out, struct gw_intake_diag *d)
+int gw_intake_text_check(const char *s, size_t n, struct gw_intake_diag *d)
 {
-	const char *s = json_string_value(v);
-	size_t n = json_string_length(v), cps;
+	size_t cps;
 	int r;
 
 	d->field = "text";
@@ -277,7 +276,15 @@ static int take_text(json_t *v, struct gw_submit *out, struct gw_intake_diag *d)
 	}
 	/* JSON_ALLOW_NUL lets \u0000 through: an embedded NUL (strlen(s) < n)
 	 * is U+0000 and is caught here as a control character. */
-	r = text_control_scan((const uint8_t *)s, n, d);
+	return text_control_scan((const uint8_t *)s, n, d);
+}
+
+static int take_text(json_t *v, struct gw_submit *out, struct gw_intake_diag *d)
+{
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	int r = gw_intake_text_check(s, n, d);
+
 	if (r < 0)
 		return r;
 	BUG_ON(n > GW_TEXT_MAX_BYTES); /* 160 code points are at most 640 bytes */
@@ -290,12 +297,13 @@ static int take_text(json_t *v, struct gw_submit *out, struct gw_intake_diag *d)
 static int take_fields(json_t *root, struct gw_submit *out, struct gw_intake_diag *d)
 {
 	const char *key;
-	json_t *v, *to, *text, *ttl;
+	json_t *v, *to, *text, *ttl, *notify;
 	size_t n;
 	int r;
 
 	json_object_foreach(root, key, v) {
-		if (strcmp(key, "to") && strcmp(key, "text") && strcmp(key, "ttl")) {
+		if (strcmp(key, "to") && strcmp(key, "text") && strcmp(key, "ttl") &&
+		    strcmp(key, "notify")) {
 			size_t kl = strlen(key);
 
 			d->field = "body";
@@ -308,6 +316,7 @@ static int take_fields(json_t *root, struct gw_submit *out, struct gw_intake_dia
 	to = json_object_get(root, "to");
 	text = json_object_get(root, "text");
 	ttl = json_object_get(root, "ttl");
+	notify = json_object_get(root, "notify");
 
 	d->field = "to";
 	if (!to)
@@ -341,6 +350,13 @@ static int take_fields(json_t *root, struct gw_submit *out, struct gw_intake_dia
 		if (t < 1 || t > (json_int_t)GW_TTL_MAX_S)
 			return GW_INTAKE_E_TTL_RANGE;
 		out->ttl_s = (uint32_t)t;
+	}
+	d->field = "notify";
+	out->notify = true;
+	if (notify) {
+		if (!json_is_boolean(notify))
+			return GW_INTAKE_E_WRONG_TYPE;
+		out->notify = json_is_true(notify);
 	}
 	d->field = NULL;
 	return 0;

@@ -74,6 +74,7 @@ struct gw_submit {
 	char text[GW_TEXT_MAX_BYTES + 1]; /* never log it */
 	size_t text_len;                  /* bytes */
 	uint32_t ttl_s;
+	bool notify;                      /* delivery notifications wanted (default true) */
 };
 
 /*
@@ -101,6 +102,13 @@ struct gw_intake_diag {
  */
 int gw_intake_parse(const char *body, size_t n, struct gw_submit *out,
 		    struct gw_intake_diag *diag);
+
+/*
+ * gw_intake_text_check - the text rules alone (UTF-8, 1..160 code points,
+ * no control character but LF) for @n bytes at @s: SIP submit uses them.
+ * Returns 0 or a GW_INTAKE_E_TEXT_* code, @d filled as for gw_intake_parse.
+ */
+int gw_intake_text_check(const char *s, size_t n, struct gw_intake_diag *d);
 
 /*
  * gw_user_name_check - the recipient rule above: 1..64 bytes of [a-z0-9._-].

@@ -175,6 +175,7 @@ static void submit_done(struct gw_op *op)
 		op->st.enqueue.text = (struct st_str){ op->text, op->text_len };
 		op->st.enqueue.idem_key = (struct st_str){ op->idem, op->idem_len };
 		op->st.enqueue.ttl_ms = (uint64_t)op->ttl_s * 1000u;
+		op->st.enqueue.no_notify = op->no_notify;
 		resubmit(op);
 		return;
 	}
@@ -275,6 +276,7 @@ static int h_submit(void *cv, const struct http_request *req, struct http_str pa
 	memcpy(op->text, sub.text, sub.text_len);
 	op->text_len = (uint32_t)sub.text_len;
 	op->ttl_s = sub.ttl_s;
+	op->no_notify = !sub.notify;
 	op->idem_len = 0;
 	if (ik) {
 		memcpy(op->idem, ik->value.p, ik->value.n);

@@ -41,10 +41,7 @@ int gw_reg_expires(const struct sip_msg *msg, const struct gw_config *cfg, uint3
 	return 0;
 }
 
-/* The unescaped user part of a sip:/sips: URI in our domain into out
- * (NUL-terminated). Returns its length, -EINVAL (not a SIP URI, no user,
- * too long) or -ENOENT (another domain). */
-static int uri_user(const struct gw_config *cfg, struct sip_str text, char *out, size_t cap)
+int gw_reg_uri_user(const struct gw_config *cfg, struct sip_str text, char *out, size_t cap)
 {
 	struct sip_uri u;
 	ssize_t n;
@@ -110,8 +107,8 @@ void gw_registrar_register(struct gw_sipconn *sc, const struct sip_msg *msg)
 		gw_sipconn_respond(sc, msg, 404, "Not Found (not our domain)", NULL, 0);
 		return;
 	}
-	tn = uri_user(cfg, msg->to.uri, to_user, sizeof(to_user));
-	fn = uri_user(cfg, msg->from.uri, from_user, sizeof(from_user));
+	tn = gw_reg_uri_user(cfg, msg->to.uri, to_user, sizeof(to_user));
+	fn = gw_reg_uri_user(cfg, msg->from.uri, from_user, sizeof(from_user));
 	if (tn == -ENOENT) {
 		gw_sipconn_respond(sc, msg, 404, "Not Found (To is not in our domain)", NULL, 0);
 		return;
@@ -269,7 +266,8 @@ static void bind_or_unbind(struct gw_op *op, const struct sip_msg *msg)
 		op->st.loc.expires_ms = clock_wall_ms() + (uint64_t)expires_s * 1000u;
 		/* Bound now, so that a flow closing before the store answers
 		 * sends its unregistration after this registration. */
-		gw_sipconn_bind(sc, op->user, op->user_len, op->st.loc.expires_ms);
+		gw_sipconn_bind(sc, op->user, op->user_len, msg->contact.addr.uri,
+				op->st.loc.expires_ms);
 	}
 	if (gw_op_submit(op) == 0)
 		return;
@@ -366,6 +364,7 @@ static void loc_done(struct gw_op *op)
 	log_info("sip", "registered flow=%llx expires_s=%u",
 		 (unsigned long long)gw_sipconn_flow(sc), op->ttl_s);
 	answer_ok(sc, msg, op->ttl_s, true);
+	gw_sipconn_registered(sc);
 done:
 	gw_sipconn_op_finish(op);
 }

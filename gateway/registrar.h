@@ -54,4 +54,12 @@ void gw_registrar_flow_gone(struct gw_worker *gw, const char *user, uint64_t flo
  */
 int gw_reg_expires(const struct sip_msg *msg, const struct gw_config *cfg, uint32_t *out_s);
 
+/*
+ * gw_reg_uri_user - the unescaped user part of the sip:/sips: URI @text in
+ * our domain into @out (NUL-terminated, @cap bytes). Returns its length,
+ * -EINVAL (not a SIP URI, no user, too long, a NUL) or -ENOENT (another
+ * domain).
+ */
+int gw_reg_uri_user(const struct gw_config *cfg, struct sip_str text, char *out, size_t cap);
+
 #endif

@@ -16,44 +16,8 @@
 #include "base/compiler.h"
 #include "base/log.h"
 #include "gateway/registrar.h"
-
-enum { T_NONE, T_HANDSHAKE, T_IDLE, T_MSG, T_CLOSING };
-
-/* A graceful close (answers still queued) gets this long before a reset,
- * as in conn.c: a peer that never reads must not keep its flow. */
-#define GW_SIP_CLOSE_GRACE_MS 5000
-
-/* Flows whose messages are partial or waiting, per worker. */
-#define GW_SIP_BUFS_MAX 1024u
-#define GW_SIP_HEADERS_MAX 64u
-
-struct gw_sipbuf {
-	struct sip_parser ps;
-	struct sip_msg msg;         /* the first message of data (parse state / held request) */
-	uint32_t len;
-	struct sip_header hdrs[GW_SIP_HEADERS_MAX];
-	char data[];                /* [sip] max_message_bytes */
-};
-
-struct gw_sipconn {
-	struct dp_conn *dc;
-	struct gw_worker *gw;
-	struct gw_sipconn *next, *prev;
-	struct tls_conn tls;
-	struct gw_sipbuf *buf;
-	struct dp_timer timer;      /* handshake, idle or incomplete message */
-	struct dp_timer bind_timer; /* the registration's expiry */
-	uint8_t timer_kind;
-	bool closing;
-	bool pending;               /* the request at buf->data[0] waits for the store */
-	struct gw_op *op;
-	uint32_t held_len;          /* bytes of that request */
-	uint64_t flow;
-	uint64_t bind_expires_ms;
-	char tag[17];               /* our To tag: the flow id in hex */
-	char bound_user[ST_NAME_MAX + 1];
-	char authed_user[ST_NAME_MAX + 1];
-};
+#include "gateway/sipconn_int.h"
+#include "gateway/sipsubmit.h"
 
 static const struct sip_hdr_out allow_hdr = {
 	"Allow", { "REGISTER, MESSAGE, OPTIONS", 26 }
@@ -129,7 +93,7 @@ static void sc_close(struct gw_sipconn *sc, bool abort_conn)
 	}
 }
 
-static int sc_send(struct gw_sipconn *sc, const void *p, size_t n)
+int gw__sip_send(struct gw_sipconn *sc, const void *p, size_t n)
 {
 	int err;
 
@@ -164,7 +128,7 @@ int gw_sipconn_respond(struct gw_sipconn *sc, const struct sip_msg *req, int sta
 		sc_close(sc, false);
 		return (int)n;
 	}
-	return sc_send(sc, gw->out, (size_t)n);
+	return gw__sip_send(sc, gw->out, (size_t)n);
 }
 
 /* Can a response to this (rejected) message be built? Needs a request with
@@ -196,21 +160,6 @@ static bool for_us(const struct gw_sipconn *sc, const struct sip_msg *m)
 	return sip_str_eq_nocase(m->ruri.host, sc->gw->srv->cfg.domain);
 }
 
-/*
- * MESSAGE from the user agent. SIP submit (issue 5 item 4) plugs in here:
- * an authenticated flow's MESSAGE will take the intake path and be
- * answered 202 once durable. Until then: 403 before authentication, 501
- * after.
- */
-static void on_message(struct gw_sipconn *sc, const struct sip_msg *m)
-{
-	if (!sc->authed_user[0])
-		gw_sipconn_respond(sc, m, 403, "Forbidden (SIP submit not enabled yet)", NULL, 0);
-	else
-		gw_sipconn_respond(sc, m, 501, "Not Implemented (SIP submit not enabled yet)",
-				   NULL, 0);
-}
-
 static void dispatch(struct gw_sipconn *sc, const struct sip_msg *m)
 {
 	static const struct sip_hdr_out options_hdrs[] = {
@@ -220,9 +169,10 @@ static void dispatch(struct gw_sipconn *sc, const struct sip_msg *m)
 	};
 
 	if (!m->is_request) {
-		/* Answers to our requests: delivery will use them. */
-		log_debug("sip", "response_ignored flow=%llx status=%d cseq=%u",
-			  (unsigned long long)sc->flow, m->status, m->cseq);
+		/* Answers to our MESSAGEs; anything else is not ours. */
+		if (!gw_dlv_response(sc, m))
+			log_debug("sip", "response_ignored flow=%llx status=%d cseq=%u",
+				  (unsigned long long)sc->flow, m->status, m->cseq);
 		return;
 	}
 	if (m->method_id == SIP_M_ACK)
@@ -239,7 +189,7 @@ static void dispatch(struct gw_sipconn *sc, const struct sip_msg *m)
 		gw_registrar_register(sc, m);
 		break;
 	case SIP_M_MESSAGE:
-		on_message(sc, m);
+		gw_sip_submit(sc, m);
 		break;
 	default:
 		gw_sipconn_respond(sc, m, 405, NULL, &allow_hdr, 1);
@@ -274,7 +224,7 @@ static size_t serve(struct gw_sipconn *sc, struct sip_parser *ps, struct sip_msg
 			break;
 		if (ka == 4) {
 			/* RFC 5626 §4.4.1: a CRLFCRLF ping gets a CRLF pong. */
-			sc_send(sc, "\r\n", 2);
+			gw__sip_send(sc, "\r\n", 2);
 			off += 4;
 			continue;
 		}
@@ -513,16 +463,33 @@ static void on_bind_timer(struct dp_timer *t, void *arg)
 }
 
 void gw_sipconn_bind(struct gw_sipconn *sc, const char *user, size_t user_len,
-		     uint64_t expires_ms)
+		     struct sip_str contact, uint64_t expires_ms)
 {
 	uint64_t now = clock_wall_ms();
 
+	/* MESSAGEs go to the Contact registered; one we cannot hold (or that
+	 * holds bytes a request line cannot) falls back to the AOR. */
+	sc->contact[0] = '\0';
+	if (contact.n && contact.n <= GW_SIP_CONTACT_MAX) {
+		bool ok = true;
+		for (size_t i = 0; i < contact.n; i++)
+			ok &= (unsigned char)contact.p[i] > 0x20 && contact.p[i] != 0x7f;
+		if (ok) {
+			memcpy(sc->contact, contact.p, contact.n);
+			sc->contact[contact.n] = '\0';
+		}
+	}
 	if (user_len > ST_NAME_MAX)
 		user_len = ST_NAME_MAX;
 	memcpy(sc->bound_user, user, user_len);
 	sc->bound_user[user_len] = '\0';
 	sc->bind_expires_ms = expires_ms;
 	dp_worker_timer_in(&sc->gw->dw, &sc->bind_timer, expires_ms > now ? expires_ms - now : 0);
+}
+
+void gw_sipconn_registered(struct gw_sipconn *sc)
+{
+	gw_dlv_registered(sc);
 }
 
 void gw_sipconn_unbind(struct gw_sipconn *sc)
@@ -588,6 +555,7 @@ static int on_open(struct dp_conn *dc, void *arg)
 	if (gw->sip.live)
 		gw->sip.live->prev = sc;
 	gw->sip.live = sc;
+	gw_dlv_flow_open(sc);
 	dp_conn_set_udata(dc, sc);
 	arm(sc, T_HANDSHAKE);
 	return 0;
@@ -644,6 +612,7 @@ static void on_close(struct dp_conn *dc, int err)
 	/* The binding dies with its flow (DESIGN.md §2). */
 	if (sc->bound_user[0])
 		gw_registrar_flow_gone(gw, sc->bound_user, sc->flow);
+	gw_dlv_flow_close(sc);
 	tls_conn_free(&sc->tls);
 	if (sc->buf)
 		buf_release(sc);
@@ -699,6 +668,9 @@ int gw_sip_worker_init(struct gw_worker *gw, char *err, size_t errlen)
 		snprintf(err, errlen, "SIP digest set-up failed: %s", strerror(-r));
 		goto fail;
 	}
+	r = gw_dlv_worker_init(gw, err, errlen);
+	if (r)
+		goto fail;
 	r = pool_init(&s->conns, "gw_sipconn", sizeof(struct gw_sipconn), cfg->max_connections);
 	if (r == 0)
 		r = pool_init(&s->bufs, "gw_sipbuf",
@@ -711,6 +683,7 @@ int gw_sip_worker_init(struct gw_worker *gw, char *err, size_t errlen)
 	return 0;
 fail:
 	sip_digest_fini(&s->digest);
+	gw_dlv_worker_fini(gw);
 	pool_fini(&s->conns);
 	pool_fini(&s->bufs);
 	free(s->hdrs);
@@ -725,6 +698,7 @@ void gw_sip_worker_fini(struct gw_worker *gw)
 	if (!s->ready)
 		return;
 	sip_digest_fini(&s->digest);
+	gw_dlv_worker_fini(gw);
 	pool_fini(&s->conns);
 	pool_fini(&s->bufs);
 	free(s->hdrs);

@@ -84,16 +84,22 @@ const struct sip_msg *gw_sipconn_op_msg(const struct gw_op *op);
 void gw_sipconn_op_finish(struct gw_op *op);
 
 /*
- * gw_sipconn_bind - the flow now carries @user's binding until @expires_ms
- * (wall clock); its idle timeout stops and a timer drops the binding at
- * expiry. gw_sipconn_unbind() forgets it (the caller told the store).
+ * gw_sipconn_bind - the flow now carries @user's binding, reached at the
+ * Contact URI @contact, until @expires_ms (wall clock); its idle timeout
+ * stops and a timer drops the binding at expiry. gw_sipconn_unbind() forgets it (the caller told the store).
  */
 void gw_sipconn_bind(struct gw_sipconn *sc, const char *user, size_t user_len,
-		     uint64_t expires_ms);
+		     struct sip_str contact, uint64_t expires_ms);
 void gw_sipconn_unbind(struct gw_sipconn *sc);
 
 /* The user bound to the flow ("" when none). */
 const char *gw_sipconn_bound_user(const struct gw_sipconn *sc);
+
+/*
+ * gw_sipconn_registered - the store holds the flow's binding now: start
+ * delivering the user's parked messages on it (gateway/delivery.h).
+ */
+void gw_sipconn_registered(struct gw_sipconn *sc);
 
 /* gw_sipconn_set_authed - a REGISTER on this flow passed digest auth. */
 void gw_sipconn_set_authed(struct gw_sipconn *sc, const char *user, size_t user_len);

@@ -8,6 +8,7 @@
 #include "base/compiler.h"
 #include "base/log.h"
 #include "dataplane/uring/uring.h"
+#include "gateway/delivery.h"
 #include "gateway/sipconn.h"
 
 size_t gw__conn_size(void);
@@ -40,6 +41,8 @@ static bool hook_poll(struct dp_worker *w, void *arg)
 		if (total >= 1024)
 			break; /* let I/O and timers run; the loop comes back at once */
 	}
+	/* Delivery notices: flows of ours whose user has something new. */
+	gw_dlv_poll_notices(gw);
 	if (gw->authd) {
 		struct gw_auth_req *ad[16];
 

@@ -123,7 +123,8 @@ int st_store_open(struct st_store **out, const struct st_store_cfg *cfg)
 	lock_path = path_join(cfg->state_dir, "lock");
 	s->chans = calloc(s->cfg.max_workers, sizeof(*s->chans));
 	s->batch = calloc(s->cfg.batch_max, sizeof(*s->batch));
-	if (!s->state_dir || !s->wal_dir || !lock_path || !s->chans || !s->batch) {
+	s->wake = calloc(ST_WAKE_MAX, sizeof(*s->wake));
+	if (!s->state_dir || !s->wal_dir || !lock_path || !s->chans || !s->batch || !s->wake) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -192,6 +193,7 @@ fail:
 	free(s->wal_dir);
 	free(s->chans);
 	free(s->batch);
+	free(s->wake);
 	free(s);
 	return rc;
 }
@@ -213,6 +215,12 @@ struct st_chan *st_store_chan(struct st_store *s, unsigned idx, struct ring_bell
 	}
 	if (ring_init(&c->done, s->cfg.ring_size) != 0) {
 		ring_fini(&c->req);
+		free(c);
+		return NULL;
+	}
+	if (ring_init(&c->note, s->cfg.ring_size) != 0) {
+		ring_fini(&c->req);
+		ring_fini(&c->done);
 		free(c);
 		return NULL;
 	}
@@ -249,6 +257,87 @@ uint32_t st_chan_poll(struct st_chan *c, struct st_req **out, uint32_t n)
 uint32_t st_chan_inflight(const struct st_chan *c)
 {
 	return c->inflight;
+}
+
+uint32_t st_chan_notices(struct st_chan *c, uint64_t *flows, uint32_t n, bool *lost)
+{
+	void *v[64];
+	uint32_t got = 0;
+
+	*lost = atomic_exchange_explicit(&c->note_lost, false, memory_order_acq_rel);
+	while (got < n) {
+		uint32_t want = n - got < ARRAY_SIZE(v) ? n - got : (uint32_t)ARRAY_SIZE(v);
+		uint32_t k = ring_dequeue_burst(&c->note, v, want);
+
+		for (uint32_t i = 0; i < k; i++)
+			flows[got + i] = (uint64_t)(uintptr_t)v[i];
+		got += k;
+		if (k < want)
+			break;
+	}
+	return got;
+}
+
+void st__wake(struct st_store *s, const struct st_str *user)
+{
+	if (s->loc.count == 0 || s->wake_all)
+		return; /* nobody to tell */
+	if (s->n_wake == ST_WAKE_MAX ||
+	    st__name_tag(s, st_keyring_id_at(s->kr, 0), user, s->wake[s->n_wake]) != 0) {
+		s->wake_all = true;
+		return;
+	}
+	s->n_wake++;
+}
+
+void st__wake_reset(struct st_store *s)
+{
+	s->n_wake = 0;
+	s->wake_all = false;
+}
+
+static void note_push(struct st_store *s, uint32_t worker, uint64_t flow)
+{
+	struct st_chan *c = worker < s->cfg.max_workers ? s->chans[worker] : NULL;
+	void *v = (void *)(uintptr_t)flow;
+
+	if (!c)
+		return;
+	if (ring_enqueue_burst(&c->note, &v, 1) != 1)
+		atomic_store_explicit(&c->note_lost, true, memory_order_release);
+	c->note_touched = true;
+}
+
+void st__wake_flush(struct st_store *s)
+{
+	uint64_t now;
+
+	if (!s->n_wake && !s->wake_all)
+		return;
+	now = st__now(s);
+	for (uint32_t i = 0; i < s->n_wake && !s->wake_all; i++) {
+		struct st_loc_ent *e[ST_LOC_PER_USER];
+		uint32_t n = st__loc_all(&s->loc, s->wake[i], now, e, ST_LOC_PER_USER);
+
+		for (uint32_t j = 0; j < n; j++)
+			note_push(s, e[j]->worker, e[j]->flow);
+	}
+	for (uint32_t i = 0; i < s->cfg.max_workers; i++) {
+		struct st_chan *c = s->chans[i];
+
+		if (!c)
+			continue;
+		if (s->wake_all) {
+			atomic_store_explicit(&c->note_lost, true, memory_order_release);
+			c->note_touched = true;
+		}
+		if (c->note_touched) {
+			c->note_touched = false;
+			if (c->worker_bell)
+				ring_bell_ring(c->worker_bell);
+		}
+	}
+	st__wake_reset(s);
 }
 
 /* Take up to @max requests from the channels, round robin. */
@@ -406,6 +495,7 @@ static void *store_thread(void *arg)
 		if (n) {
 			bool wrote = st__batch_run(s, s->batch, n);
 			push_completions(s, n);
+			st__wake_flush(s);
 			if (wrote)
 				st__batch_commit(s, false);
 			else if (commit_wait_ns(s) == 0)
@@ -429,6 +519,7 @@ static void *store_thread(void *arg)
 			if (!s->unavailable &&
 			    st__expire_now(s, s->cfg.expiry_batch) == (int)s->cfg.expiry_batch)
 				tick = true;
+			st__wake_flush(s); /* expiry notifications */
 		}
 	}
 	return NULL;
@@ -478,6 +569,7 @@ void st_store_close(struct st_store *s)
 		if (s->chans[i]) {
 			ring_fini(&s->chans[i]->req);
 			ring_fini(&s->chans[i]->done);
+			ring_fini(&s->chans[i]->note);
 			free(s->chans[i]);
 		}
 	}
@@ -493,6 +585,7 @@ void st_store_close(struct st_store *s)
 	free(s->wal_dir);
 	free(s->chans);
 	free(s->batch);
+	free(s->wake);
 	free(s);
 }
 

@@ -42,7 +42,7 @@
 #define ST_USER_PAYLOAD_MAX 512 /* opaque user record (password hash, HA1s) */
 #define ST_TOKEN_MIN	    16
 #define ST_TOKEN_MAX	    128
-#define ST_NOTIFY_LEN	    26  /* body of a notification message, see st_notify_decode */
+#define ST_NOTIFY_LEN	    26  /* fixed part of a notification's body, see st_notify_decode */
 
 /* Distinct from every -errno: "the store cannot make anything durable now". */
 #define ST_E_UNAVAILABLE (-10000)
@@ -77,7 +77,7 @@ enum st_state {
 };
 
 /* Message flags (struct st_msg.flags). */
-#define ST_MSG_F_NOTIFY 0x01 /* a delivery notification for the recipient (text: ST_NOTIFY_LEN bytes) */
+#define ST_MSG_F_NOTIFY 0x01 /* a delivery notification for the recipient (text: see st_notify_decode) */
 
 /* A byte slice; not NUL-terminated. */
 struct st_str {
@@ -99,6 +99,7 @@ struct st_msg {
 /* A decoded notification body. */
 struct st_notify {
 	struct st_id id;     /* the message it is about */
+	struct st_str recipient; /* whom that message was for (points into the text) */
 	uint8_t state;       /* ST_STATE_DELIVERED, _FAILED or _EXPIRED */
 	uint8_t reason;      /* the reason given to ST_OP_FAILED, else 0 */
 	uint64_t at_ms;
@@ -128,16 +129,16 @@ struct st_req {
 			uint64_t ttl_ms;
 			struct st_id id;
 			uint64_t created_ms, expires_ms;
+			bool no_notify;
 			bool duplicate;
-			int32_t loc_worker;
-			uint64_t loc_flow;
 		} enqueue;
 		/*
 		 * ST_OP_DELIVERED / ST_OP_FAILED: the message is gone (content,
 		 * recipient index); its status becomes delivered / failed
 		 * (with @reason) and stays until the original expiry; a
-		 * notification for the sender is queued (none for a
-		 * notification). Errors: -ENOENT (no parked message with this id).
+		 * notification for the sender is queued if it asked (none
+		 * for a notification), with a delivery notice to the
+		 * sender's flows. Errors: -ENOENT (no parked message with this id).
 		 */
 		struct {
 			struct st_id id;
@@ -240,12 +241,17 @@ struct st_req {
 		 * In memory only, never in the WAL, never ST_E_UNAVAILABLE; they
 		 * run before the other requests of their batch.
 		 * ST_OP_LOC_REGISTER: @user is reachable on @worker / @flow
-		 * until @expires_ms (replaces any earlier binding).
+		 * until @expires_ms (refreshes that flow's binding; a user
+		 * may have up to 8 flows bound, one per device: a ninth
+		 * replaces the binding that expires first). The worker that
+		 * registered streams the user's parked messages itself; later
+		 * ones reach it as delivery notices.
 		 * Errors: -ENOSPC (location map full), -E2BIG, -EINVAL.
-		 * ST_OP_LOC_UNREGISTER: drop the binding if it is still on
-		 * @flow (a newer registration elsewhere is kept).
+		 * ST_OP_LOC_UNREGISTER: drop the binding of @flow (the user's
+		 * other flows keep theirs).
 		 * Errors: -ENOENT.
-		 * ST_OP_LOC_LOOKUP: out @worker, @flow, @expires_ms.
+		 * ST_OP_LOC_LOOKUP: out @worker, @flow, @expires_ms of one
+		 * live binding of @user.
 		 * Errors: -ENOENT (none, or expired).
 		 */
 		struct {
@@ -337,6 +343,18 @@ uint32_t st_chan_submit(struct st_chan *c, struct st_req *const *reqs, uint32_t 
 /* st_chan_poll - worker side: take up to @n completed requests. Returns the count. */
 uint32_t st_chan_poll(struct st_chan *c, struct st_req **out, uint32_t n);
 
+/*
+ * st_chan_notices - worker side: take up to @n delivery notices into @flows.
+ * A notice names a flow this worker registered (ST_OP_LOC_REGISTER) whose
+ * user has a new parked message — a message or a notification for it —
+ * that is durable; the worker streams the user's queue (ST_OP_STREAM) after
+ * what it has already seen. The store rings the worker's bell after
+ * pushing notices. *@lost is set when notices were dropped (the ring was
+ * full, or too many users woke at once): the worker must then treat every
+ * bound flow as notified. Returns the count.
+ */
+uint32_t st_chan_notices(struct st_chan *c, uint64_t *flows, uint32_t n, bool *lost);
+
 /* st_chan_inflight - requests submitted and not yet polled back. */
 uint32_t st_chan_inflight(const struct st_chan *c);
 
@@ -369,7 +387,11 @@ int st_store_checkpoint(struct st_store *s);
  */
 void st_store_stats(struct st_store *s, struct st_stats *out);
 
-/* st_notify_decode - decode the text of a ST_MSG_F_NOTIFY message. Returns 0 or -EBADMSG. */
+/*
+ * st_notify_decode - decode the text of a ST_MSG_F_NOTIFY message: the id
+ * (16 bytes), state, reason, time (le64), then the recipient's name.
+ * Returns 0 or -EBADMSG.
+ */
 int st_notify_decode(const struct st_str *text, struct st_notify *out);
 
 /* st_state_name - "enqueued", "delivered", "failed", "expired" or "unknown". */

@@ -404,8 +404,7 @@ int st__op_loc(struct st_store *s, struct st_req *r)
 	case ST_OP_LOC_UNREGISTER:
 		return st__loc_del(&s->loc, tag, &r->loc.flow);
 	default:
-		e = st__loc_get(&s->loc, tag, st__now(s));
-		if (!e)
+		if (st__loc_all(&s->loc, tag, st__now(s), &e, 1) == 0)
 			return -ENOENT;
 		r->loc.worker = e->worker;
 		r->loc.flow = e->flow;

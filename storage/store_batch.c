@@ -245,6 +245,7 @@ bool st__batch_run(struct st_store *s, struct st_req **reqs, uint32_t n)
 
 	s->stats.batches++;
 	s->stats.requests += n;
+	st__wake_reset(s);
 	if (run_loc_ops(s, reqs, n) == 0)
 		return false; /* nothing for the disk */
 	if (s->unavailable && now < s->retry_at_ms)
@@ -307,6 +308,7 @@ fail:
 	mark_unavailable(s, now, rc);
 unavailable:
 	fail_batch(s, reqs, n);
+	st__wake_reset(s); /* nothing of the batch happened */
 	return false;
 }
 
@@ -359,6 +361,7 @@ int st_exec_sync(struct st_store *s, struct st_req *req)
 		st__batch_commit(s, true);
 	else
 		st__parent_commit(s);
+	st__wake_flush(s);
 	return req->result;
 }
 
@@ -447,5 +450,7 @@ int st_expire_run(struct st_store *s, uint32_t max)
 	BUG_ON(s->running);
 	int n = st__expire_now(s, max);
 	int rc = st__parent_commit(s);
+
+	st__wake_flush(s);
 	return n < 0 ? n : (rc ? rc : n);
 }

@@ -35,6 +35,10 @@ struct st_status_rec {
 	uint8_t idem_tag[ST_TAG_LEN];
 };
 
+/* Flows (devices) one user may have bound at once; a further one replaces
+ * the binding that expires first. */
+#define ST_LOC_PER_USER 8
+
 struct st_loc_ent {
 	uint8_t tag[ST_TAG_LEN];
 	uint32_t worker;
@@ -58,7 +62,14 @@ struct st_chan {
 	uint32_t inflight; /* worker side only */
 	uint16_t idx;
 	bool touched;      /* store side: completions pushed this batch */
+	bool note_touched; /* store side: notices pushed by this flush */
+	/* Delivery notices, store to worker: flow ids cast to pointers. */
+	struct ring note;
+	_Atomic bool note_lost; /* a notice did not fit: the worker rescans its flows */
 };
+
+/* Users to wake per flush before the rest are summed up as "every flow". */
+#define ST_WAKE_MAX 1024
 
 /* Largest sealed message: names, text, and the overhead. */
 #define ST_MSG_PT_MAX  (1 + ST_NAME_MAX + 1 + ST_NAME_MAX + 2 + ST_TEXT_MAX)
@@ -82,6 +93,11 @@ struct st_store {
 	struct st_mutlog pending;  /* durable in the WAL, not yet in LMDB */
 	uint64_t pending_seq;
 	struct st_locmap loc;
+	/* Users with new parked messages since the last flush (their name
+	 * tags under the current key); notices go out once that is durable. */
+	uint8_t (*wake)[ST_TAG_LEN];
+	uint32_t n_wake;
+	bool wake_all;             /* more than ST_WAKE_MAX: notify every channel */
 
 	struct st_chan **chans;
 	struct ring_bell bell;     /* workers ring it */
@@ -133,9 +149,10 @@ void st__status_encode(const struct st_status_rec *st, uint8_t out[ST_STATUS_LEN
 int st__status_decode(const void *in, size_t len, struct st_status_rec *st);
 /* Tag a user name under @kid. */
 int st__name_tag(struct st_store *s, uint16_t kid, const struct st_str *name, uint8_t out[ST_TAG_LEN]);
-/* Queue a notification message for @sender about message @id (logged in @log, may be NULL). */
+/* Queue a notification message for @sender about its message @id to @rcpt (logged in @log, may be NULL). */
 int st__notify(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, const struct st_str *sender,
-	       const struct st_id *id, uint8_t state, uint8_t reason, uint64_t now);
+	       const struct st_str *rcpt, const struct st_id *id, uint8_t state, uint8_t reason,
+	       uint64_t now);
 /*
  * Remove a parked message: content and recipient entry; its status becomes
  * @state and a notification is queued. Shared by delivered/failed and expiry
@@ -147,6 +164,13 @@ int st__msg_finish(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, cons
 /* Open a message record; names and text point into @pt. Returns 0 or an error of st_open. */
 int st__msg_open(struct st_store *s, const MDB_val *v, struct st_seal_hdr *hdr, uint8_t *pt,
 		 size_t cap, struct st_str *sender, struct st_str *rcpt, struct st_str *text);
+
+/* store.c: note that @user has a new parked message (no-op when nobody is registered). */
+void st__wake(struct st_store *s, const struct st_str *user);
+/* Forget the wakes gathered so far (their batch did not become durable). */
+void st__wake_reset(struct st_store *s);
+/* Send the gathered wakes to the workers that hold the users' flows. */
+void st__wake_flush(struct st_store *s);
 
 /* store_batch.c */
 /* Run a batch up to its WAL append; true if it must be folded in by st__batch_commit. */
@@ -169,7 +193,8 @@ int st__expire_pass(struct st_store *s, MDB_txn *txn, uint64_t now, uint32_t max
 int st__loc_init(struct st_locmap *m, uint32_t capacity);
 void st__loc_fini(struct st_locmap *m);
 /*
- * Bind @tag (replacing its binding, else taking over an expired binding met
+ * Bind (@tag, @flow) (refreshing it, else replacing the user's binding that
+ * expires first when it has ST_LOC_PER_USER, else taking over an expired binding met
  * while probing, else a free slot). Returns 0 or -ENOSPC (75 % of the slots
  * hold bindings that are live at @now).
  */
@@ -180,7 +205,10 @@ int st__loc_put(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t wor
  * over the map; the expiry tick calls it). Returns the number dropped.
  */
 uint32_t st__loc_sweep(struct st_locmap *m, uint64_t now, uint32_t max);
+/* Drop the binding of (@tag, *@flow), or with @flow NULL the first of @tag. Returns 0 or -ENOENT. */
 int st__loc_del(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], const uint64_t *flow);
-struct st_loc_ent *st__loc_get(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint64_t now);
+/* The live bindings of @tag at @now (at most @max) into @out. Returns the count. */
+uint32_t st__loc_all(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint64_t now,
+		     struct st_loc_ent **out, uint32_t max);
 
 #endif

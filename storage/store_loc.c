@@ -1,6 +1,6 @@
 /*
- * The location map: user name tag -> (worker, flow, expiry), in memory only,
- * owned by the store thread. Open addressing with linear probing and
+ * The location map: (user name tag, flow) -> (worker, expiry), in memory
+ * only, owned by the store thread; up to ST_LOC_PER_USER flows per user. Open addressing with linear probing and
  * backward-shift deletion (no tombstones); the tags are HMAC output, so
  * their first bytes are already a uniform hash. Allocated once at open.
  */
@@ -37,12 +37,17 @@ static uint32_t loc_hash(const uint8_t tag[ST_TAG_LEN])
 	return h;
 }
 
-static struct st_loc_ent *loc_find(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t *pos)
+/* The slot of (@tag, @flow), or NULL; *pos: the slot, or the empty slot
+ * that ends the tag's run. Every binding of a tag lies in the run that
+ * starts at the tag's home slot (linear probing, backward-shift deletion). */
+static struct st_loc_ent *loc_find(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN],
+				   const uint64_t *flow, uint32_t *pos)
 {
 	uint32_t i = loc_hash(tag) & m->mask;
 
 	while (m->slots[i].used) {
-		if (memcmp(m->slots[i].tag, tag, ST_TAG_LEN) == 0) {
+		if (memcmp(m->slots[i].tag, tag, ST_TAG_LEN) == 0 &&
+		    (!flow || m->slots[i].flow == *flow)) {
 			*pos = i;
 			return &m->slots[i];
 		}
@@ -55,25 +60,37 @@ static struct st_loc_ent *loc_find(struct st_locmap *m, const uint8_t tag[ST_TAG
 int st__loc_put(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t worker, uint64_t flow,
 		uint64_t expires_ms, uint64_t now)
 {
-	uint32_t i = loc_hash(tag) & m->mask, stale = UINT32_MAX;
+	uint32_t i = loc_hash(tag) & m->mask, stale = UINT32_MAX, oldest = UINT32_MAX, live = 0;
 	struct st_loc_ent *e = NULL;
 
 	/*
-	 * Probe the run from the tag's home: the tag itself if bound, and
-	 * the first expired binding on the way, which can be taken over in
-	 * place (every slot between the home and it is in use, so the new
-	 * entry is reachable; the run stays unbroken).
+	 * Probe the run from the tag's home: the binding itself if this flow
+	 * is bound, the user's other live bindings (the one expiring first is
+	 * replaced past ST_LOC_PER_USER), and the first expired binding on
+	 * the way, which can be taken over in place (every slot between the
+	 * home and it is in use, so the new entry is reachable).
 	 */
 	while (m->slots[i].used) {
-		if (memcmp(m->slots[i].tag, tag, ST_TAG_LEN) == 0) {
-			e = &m->slots[i];
+		struct st_loc_ent *x = &m->slots[i];
+		bool mine = memcmp(x->tag, tag, ST_TAG_LEN) == 0;
+
+		if (mine && x->flow == flow) {
+			e = x;
 			break;
 		}
-		if (stale == UINT32_MAX && m->slots[i].expires_ms <= now)
-			stale = i;
+		if (x->expires_ms <= now) {
+			if (stale == UINT32_MAX)
+				stale = i;
+		} else if (mine) {
+			live++;
+			if (oldest == UINT32_MAX || x->expires_ms < m->slots[oldest].expires_ms)
+				oldest = i;
+		}
 		i = (i + 1) & m->mask;
 	}
-	if (!e && stale != UINT32_MAX) {
+	if (!e && live >= ST_LOC_PER_USER) {
+		e = &m->slots[oldest]; /* same tag: stays in its run */
+	} else if (!e && stale != UINT32_MAX) {
 		e = &m->slots[stale];
 		memcpy(e->tag, tag, ST_TAG_LEN);
 	} else if (!e) {
@@ -82,7 +99,7 @@ int st__loc_put(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t wor
 			return -ENOSPC;
 		if (m->count + 1 > (m->mask + 1) / 4 * 3)
 			return -ENOSPC;
-		loc_find(m, tag, &i); /* the sweep may have shifted the run */
+		loc_find(m, tag, &flow, &i); /* the sweep may have shifted the run */
 		e = &m->slots[i];
 		memcpy(e->tag, tag, ST_TAG_LEN);
 		e->used = true;
@@ -118,24 +135,27 @@ static void loc_remove_at(struct st_locmap *m, uint32_t hole)
 int st__loc_del(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], const uint64_t *flow)
 {
 	uint32_t pos;
-	struct st_loc_ent *e = loc_find(m, tag, &pos);
+	struct st_loc_ent *e = loc_find(m, tag, flow, &pos);
 
-	if (!e || (flow && e->flow != *flow))
+	if (!e)
 		return -ENOENT;
 	loc_remove_at(m, pos);
 	return 0;
 }
 
-struct st_loc_ent *st__loc_get(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint64_t now)
+uint32_t st__loc_all(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint64_t now,
+		     struct st_loc_ent **out, uint32_t max)
 {
-	uint32_t pos;
-	struct st_loc_ent *e = loc_find(m, tag, &pos);
+	uint32_t i = loc_hash(tag) & m->mask, n = 0;
 
-	if (e && e->expires_ms <= now) {
-		loc_remove_at(m, pos);
-		return NULL;
+	while (m->slots[i].used && n < max) {
+		struct st_loc_ent *x = &m->slots[i];
+
+		if (x->expires_ms > now && memcmp(x->tag, tag, ST_TAG_LEN) == 0)
+			out[n++] = x;
+		i = (i + 1) & m->mask;
 	}
-	return e;
+	return n;
 }
 
 uint32_t st__loc_sweep(struct st_locmap *m, uint64_t now, uint32_t max)

@@ -182,29 +182,38 @@ static struct st_id new_id(struct st_store *s, uint64_t now)
 }
 
 int st__notify(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, const struct st_str *sender,
-	       const struct st_id *about, uint8_t state, uint8_t reason, uint64_t now)
+	       const struct st_str *rcpt, const struct st_id *about, uint8_t state, uint8_t reason,
+	       uint64_t now)
 {
-	uint8_t body[ST_NOTIFY_LEN], tag[ST_TAG_LEN];
+	uint8_t body[ST_NOTIFY_LEN + ST_NAME_MAX], tag[ST_TAG_LEN];
 	struct st_str none = { "", 0 }, text = { (const char *)body, ST_NOTIFY_LEN };
 	struct st_id id;
+	int rc;
 
-	if (sender->len == 0)
+	if (sender->len == 0 || rcpt->len > ST_NAME_MAX)
 		return 0;
 	memcpy(body, about->b, ST_ID_LEN);
 	body[16] = state;
 	body[17] = reason;
 	le64_put(body + 18, now);
+	memcpy(body + ST_NOTIFY_LEN, rcpt->p, rcpt->len);
+	text.len += rcpt->len;
 	id = new_id(s, now);
-	return msg_put(s, txn, log, &id, ST_REC_MSG | ST_REC_F_NOTIFY, &none, sender, &text, now,
-		       now + s->cfg.notify_ttl_ms, tag, false);
+	rc = msg_put(s, txn, log, &id, ST_REC_MSG | ST_REC_F_NOTIFY, &none, sender, &text, now,
+		     now + s->cfg.notify_ttl_ms, tag, false);
+	if (rc == 0)
+		st__wake(s, sender);
+	return rc;
 }
 
 int st_notify_decode(const struct st_str *text, struct st_notify *out)
 {
 	const uint8_t *p = (const uint8_t *)text->p;
 
-	if (text->len != ST_NOTIFY_LEN || p[16] < ST_STATE_DELIVERED || p[16] > ST_STATE_EXPIRED)
+	if (text->len < ST_NOTIFY_LEN || text->len > ST_NOTIFY_LEN + ST_NAME_MAX ||
+	    p[16] < ST_STATE_DELIVERED || p[16] > ST_STATE_EXPIRED)
 		return -EBADMSG;
+	out->recipient = (struct st_str){ text->p + ST_NOTIFY_LEN, text->len - ST_NOTIFY_LEN };
 	memcpy(out->id.b, p, ST_ID_LEN);
 	out->state = p[16];
 	out->reason = p[17];
@@ -251,7 +260,6 @@ static int op_enqueue(struct st_store *s, MDB_txn *txn, struct st_req *r)
 {
 	uint8_t utag[ST_TAG_LEN], itag[ST_TAG_LEN], rtag[ST_TAG_LEN], sbuf[ST_STATUS_LEN];
 	struct st_status_rec st = { 0 };
-	struct st_loc_ent *loc;
 	uint64_t now = st__now(s), ttl = r->enqueue.ttl_ms;
 	bool has_key = r->enqueue.idem_key.len > 0;
 	uint16_t ukid = 0;
@@ -259,8 +267,6 @@ static int op_enqueue(struct st_store *s, MDB_txn *txn, struct st_req *r)
 	int rc;
 
 	r->enqueue.duplicate = false;
-	r->enqueue.loc_worker = -1;
-	r->enqueue.loc_flow = 0;
 	if (r->enqueue.text.len > ST_TEXT_MAX || r->enqueue.sender.len > ST_NAME_MAX ||
 	    r->enqueue.recipient.len > ST_NAME_MAX || r->enqueue.idem_key.len > ST_IDEM_MAX)
 		return -E2BIG;
@@ -321,6 +327,8 @@ static int op_enqueue(struct st_store *s, MDB_txn *txn, struct st_req *r)
 	if (rc)
 		return rc;
 	st.state = ST_STATE_ENQUEUED;
+	if (!r->enqueue.no_notify)
+		st.flags |= ST_STATUS_F_NOTIFY;
 	st.key_id = st_keyring_id_at(s->kr, 0);
 	st.created_ms = now;
 	st.expires_ms = now + ttl;
@@ -338,11 +346,7 @@ static int op_enqueue(struct st_store *s, MDB_txn *txn, struct st_req *r)
 	rc = st_db_put(&s->db, txn, &s->log, ST_DB_STATUS, r->enqueue.id.b, ST_ID_LEN, sbuf, sizeof(sbuf));
 	if (rc)
 		return rc;
-	loc = st__loc_get(&s->loc, rtag, now);
-	if (loc) {
-		r->enqueue.loc_worker = (int32_t)loc->worker;
-		r->enqueue.loc_flow = loc->flow;
-	}
+	st__wake(s, &r->enqueue.recipient);
 	return 0;
 }
 
@@ -350,9 +354,10 @@ int st__msg_finish(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, cons
 		   uint8_t state, uint8_t reason, uint64_t now)
 {
 	uint8_t pt[ST_MSG_PT_MAX], key[32], sbuf[ST_STATUS_LEN];
-	struct st_str snd, rcp, txt, sender;
-	char sender_copy[ST_NAME_MAX];
+	struct st_str snd, rcp, txt, sender, rcpt;
+	char sender_copy[ST_NAME_MAX], rcpt_copy[ST_NAME_MAX];
 	struct st_status_rec st;
+	bool notify = false;
 	struct st_seal_hdr h;
 	MDB_val v;
 	int rc;
@@ -373,6 +378,9 @@ int st__msg_finish(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, cons
 	memcpy(sender_copy, snd.p, snd.len);
 	sender.p = sender_copy;
 	sender.len = snd.len;
+	memcpy(rcpt_copy, rcp.p, rcp.len);
+	rcpt.p = rcpt_copy;
+	rcpt.len = rcp.len;
 	rc = st__name_tag(s, h.key_id, &rcp, key);
 	st_wipe(pt, sizeof(pt));
 	if (rc)
@@ -386,6 +394,7 @@ int st__msg_finish(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, cons
 		goto out; /* notifications have no status and beget none */
 	if (st_db_get(&s->db, txn, ST_DB_STATUS, id->b, ST_ID_LEN, &v) == 0 &&
 	    st__status_decode(v.mv_data, v.mv_size, &st) == 0) {
+		notify = st.flags & ST_STATUS_F_NOTIFY;
 		st.state = state;
 		st.reason = reason;
 		st.updated_ms = now;
@@ -394,9 +403,11 @@ int st__msg_finish(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, cons
 		if (rc)
 			goto out;
 	}
-	rc = st__notify(s, txn, log, &sender, id, state, reason, now);
+	if (notify)
+		rc = st__notify(s, txn, log, &sender, &rcpt, id, state, reason, now);
 out:
 	st_wipe(sender_copy, sizeof(sender_copy));
+	st_wipe(rcpt_copy, sizeof(rcpt_copy));
 	return rc;
 }
 

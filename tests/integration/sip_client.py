@@ -59,6 +59,29 @@ class SipResponse:
         return "SipResponse(%d %s, %r)" % (self.status, self.reason, self.headers)
 
 
+class SipRequest:
+    """A request the server sent us (a MESSAGE being delivered)."""
+
+    def __init__(self, method, ruri, headers, body, raw_head):
+        self.method = method
+        self.ruri = ruri
+        self.headers = headers  # list of (lower-case name, value)
+        self.body = body
+        self.raw_head = raw_head
+
+    def header(self, name):
+        vals = self.all(name)
+        return vals[0] if vals else None
+
+    def all(self, name):
+        name = name.lower()
+        return [v for k, v in self.headers if k == name]
+
+    def __repr__(self):
+        return "SipRequest(%s %s, %r, %d body bytes)" % (self.method, self.ruri, self.headers,
+                                                         len(self.body))
+
+
 class SipFlow:
     """One TLS flow to the SIP listener."""
 
@@ -72,6 +95,7 @@ class SipFlow:
         self.cseq = 0
         self.call_id = os.urandom(8).hex() + "@test"
         self.tag = os.urandom(4).hex()
+        self.inbox = []  # requests from the server not yet taken
 
     def send(self, data):
         self.sock.sendall(data)
@@ -96,15 +120,12 @@ class SipFlow:
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
 
-    def read_response(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
+    def _read_one(self, deadline):
+        """The next message from the server: SipResponse or SipRequest."""
         while b"\r\n\r\n" not in self.buf:
             self._fill(deadline - time.monotonic())
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
         lines = head.decode("utf-8", "replace").split("\r\n")
-        m = re.match(r"SIP/2\.0 (\d{3}) (.*)$", lines[0])
-        if not m:
-            raise AssertionError("bad status line %r" % lines[0])
         headers = []
         for line in lines[1:]:
             k, _, v = line.partition(":")
@@ -113,7 +134,51 @@ class SipFlow:
         while len(self.buf) < length:
             self._fill(deadline - time.monotonic())
         body, self.buf = self.buf[:length], self.buf[length:]
-        return SipResponse(int(m.group(1)), m.group(2), headers, body)
+        m = re.match(r"SIP/2\.0 (\d{3}) (.*)$", lines[0])
+        if m:
+            return SipResponse(int(m.group(1)), m.group(2), headers, body)
+        m = re.match(r"([A-Z]+) (\S+) SIP/2\.0$", lines[0])
+        if not m:
+            raise AssertionError("bad start line %r" % lines[0])
+        return SipRequest(m.group(1), m.group(2), headers, body, head)
+
+    def read_response(self, timeout=10.0):
+        """The next response; requests arriving first are kept in inbox."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self._read_one(deadline)
+            if isinstance(msg, SipResponse):
+                return msg
+            self.inbox.append(msg)
+
+    def next_request(self, timeout=10.0):
+        """The next request from the server (socket.timeout if none in time)."""
+        if self.inbox:
+            return self.inbox.pop(0)
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self._read_one(deadline)
+            if isinstance(msg, SipRequest):
+                return msg
+
+    def no_request(self, timeout):
+        """True if no request arrives within timeout."""
+        try:
+            self.inbox.append(self.next_request(timeout))
+            return False
+        except (socket.timeout, TimeoutError):
+            return True
+
+    def answer(self, req, status, reason="OK"):
+        """Answer a request from the server (dialog headers copied)."""
+        lines = ["SIP/2.0 %d %s" % (status, reason)]
+        lines += ["Via: %s" % v for v in req.all("via")]
+        lines += ["From: %s" % req.header("from"),
+                  "To: %s;tag=%s" % (req.header("to"), self.tag),
+                  "Call-ID: %s" % req.header("call-id"),
+                  "CSeq: %s" % req.header("cseq"),
+                  "Content-Length: 0"]
+        self.send(("\r\n".join(lines) + "\r\n\r\n").encode())
 
     def closed_by_peer(self, timeout=10.0):
         """True once the server closed within timeout (bytes before it are ignored)."""

@@ -17,6 +17,7 @@ class BadConfig(unittest.TestCase):
         self.state = os.path.join(self.tmp, "state")
         self.port = ct.free_port()
         self.admin_port = ct.free_port()
+        self.sip_port = ct.free_port()
         # A state directory a good configuration could start on (with the
         # storage master key where columbad needs one), so each run fails
         # for the one reason the test gives.
@@ -26,7 +27,9 @@ class BadConfig(unittest.TestCase):
         return ["--state-dir", self.state, "--set", "server.pin_workers=false",
                 "--set", "server.workers=1",
                 "--set", "http.listen=127.0.0.1:%d" % self.port,
-                "--set", "http.admin_listen=127.0.0.1:%d" % self.admin_port]
+                "--set", "http.admin_listen=127.0.0.1:%d" % self.admin_port,
+                # never the default 5061: another program may hold it
+                "--set", "sip.listen=127.0.0.1:%d" % self.sip_port]
 
     def ini(self, text, name="c.ini"):
         path = os.path.join(self.tmp, name)

@@ -186,16 +186,17 @@ class SipRegister(ct.DaemonTestCase):
         self.assertEqual((r1.status, r1.header("cseq")), (200, "%d REGISTER" % (f.cseq - 1)))
         self.assertEqual((r2.status, r2.header("cseq")), (200, "%d OPTIONS" % f.cseq))
 
-    def test_message_not_enabled(self):
+    def test_message_needs_registration(self):
+        # the rest of SIP submit is in test_sip_delivery.py
         f = self.flow()
-        r = f.request("MESSAGE", to_user="bob", headers=[("Content-Type", "text/plain")],
-                      body=b"hi")
+        r = f.request("MESSAGE", ruri="sips:bob@localhost", to_user="bob",
+                      headers=[("Content-Type", "text/plain")], body=b"hi")
         self.assertEqual(r.status, 403, r)
         r, _ = f.register_auth("alice-secret-pw")
         self.assertEqual(r.status, 200, r)
-        r = f.request("MESSAGE", to_user="bob", headers=[("Content-Type", "text/plain")],
-                      body=b"hi")
-        self.assertEqual(r.status, 501, r)
+        r = f.request("MESSAGE", ruri="sips:bob@localhost", to_user="bob",
+                      headers=[("Content-Type", "text/plain")], body=b"hi")
+        self.assertEqual(r.status, 202, r)
 
     def test_unknown_method(self):
         f = self.flow()

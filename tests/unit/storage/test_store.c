@@ -382,8 +382,10 @@ static void test_location(void **state)
 	struct st_store *s = open_store(st_test_keyring(1, 9), 0);
 	struct st_req r = { .op = ST_OP_LOC_REGISTER };
 	struct st_req e = { .op = ST_OP_ENQUEUE };
+	struct st_chan *chan = st_store_chan(s, 3, NULL);
 	(void)state;
 
+	assert_non_null(chan);
 	assert_int_equal(st_test_user(s, "hank"), 0);
 	r.loc.user = st_s("hank");
 	r.loc.worker = 3;
@@ -394,10 +396,29 @@ static void test_location(void **state)
 	e.enqueue.recipient = st_s("hank");
 	e.enqueue.text = st_s("ping");
 	assert_int_equal(st_exec_sync(s, &e), 0);
-	assert_int_equal(e.enqueue.loc_worker, 3);
-	assert_int_equal(e.enqueue.loc_flow, 77);
+	/* the durable enqueue sends a notice to the worker holding the flow */
+	uint64_t flows[4];
+	bool lost = true;
+	assert_int_equal(st_chan_notices(chan, flows, 4, &lost), 1);
+	assert_false(lost);
+	assert_int_equal(flows[0], 77);
+	/* a second device: both flows are told, each once */
+	r.loc.flow = 79;
+	assert_int_equal(st_exec_sync(s, &r), 0);
+	r.loc.flow = 77; /* a refresh does not add a binding */
+	assert_int_equal(st_exec_sync(s, &r), 0);
+	assert_int_equal(st_exec_sync(s, &e), 0);
+	assert_int_equal(st_chan_notices(chan, flows, 4, &lost), 2);
+	assert_true((flows[0] == 77 && flows[1] == 79) || (flows[0] == 79 && flows[1] == 77));
+	/* delivered: the notification for ivy wakes nobody (ivy has no flow) */
+	struct st_req d = { .op = ST_OP_DELIVERED };
+	d.mark.id = e.enqueue.id;
+	assert_int_equal(st_exec_sync(s, &d), 0);
+	assert_int_equal(st_chan_notices(chan, flows, 4, &lost), 0);
 	r.op = ST_OP_LOC_UNREGISTER;
-	r.loc.flow = 78; /* a stale flow does not remove the newer binding */
+	r.loc.flow = 79;
+	assert_int_equal(st_exec_sync(s, &r), 0);
+	r.loc.flow = 78; /* a flow that was never bound removes nothing */
 	assert_int_equal(st_exec_sync(s, &r), -ENOENT);
 	r.op = ST_OP_LOC_LOOKUP;
 	assert_int_equal(st_exec_sync(s, &r), 0);

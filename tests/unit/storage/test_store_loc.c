@@ -23,6 +23,14 @@ static void tag_of(uint8_t t[ST_TAG_LEN], uint32_t home, uint8_t n)
 	t[15] = n;
 }
 
+/* The first live binding of @t at @now, or NULL. */
+static struct st_loc_ent *loc_get(struct st_locmap *m, const uint8_t t[ST_TAG_LEN], uint64_t now)
+{
+	struct st_loc_ent *e;
+
+	return st__loc_all(m, t, now, &e, 1) ? e : NULL;
+}
+
 static void test_basic(void **state)
 {
 	struct st_locmap m;
@@ -39,19 +47,23 @@ static void test_basic(void **state)
 	tag_of(t, 6, 6);
 	assert_int_equal(st__loc_put(&m, t, 6, 6, 100, 0), -ENOSPC); /* 75 % full */
 	tag_of(t, 2, 2);
-	assert_int_equal(st__loc_put(&m, t, 9, 99, 200, 0), 0); /* replace: no new slot */
-	struct st_loc_ent *e = st__loc_get(&m, t, 0);
+	flow = 2;
+	assert_int_equal(st__loc_put(&m, t, 9, 2, 200, 0), 0); /* refresh: no new slot */
+	struct st_loc_ent *e = loc_get(&m, t, 0);
 	assert_non_null(e);
 	assert_int_equal(e->worker, 9);
-	assert_int_equal(e->flow, 99);
-	assert_int_equal(st__loc_del(&m, t, &flow), -ENOENT); /* another flow */
+	assert_int_equal(e->expires_ms, 200);
 	flow = 99;
+	assert_int_equal(st__loc_del(&m, t, &flow), -ENOENT); /* another flow */
+	flow = 2;
 	assert_int_equal(st__loc_del(&m, t, &flow), 0);
-	assert_null(st__loc_get(&m, t, 0));
-	/* expiry on lookup frees the slot */
+	assert_null(loc_get(&m, t, 0));
+	/* an expired binding is not returned; the sweep frees its slot */
 	tag_of(t, 3, 3);
-	assert_null(st__loc_get(&m, t, 100));
-	assert_int_equal(m.count, 4);
+	assert_null(loc_get(&m, t, 100));
+	assert_int_equal(m.count, 5);
+	assert_int_equal(st__loc_sweep(&m, 100, 8), 5);
+	assert_int_equal(m.count, 0);
 	st__loc_fini(&m);
 }
 
@@ -74,12 +86,12 @@ static void test_wraparound_collisions(void **state)
 	assert_int_equal(st__loc_del(&m, t[1], NULL), 0);
 	assert_int_equal(st__loc_del(&m, t[0], NULL), 0);
 	for (uint8_t i = 2; i < 6; i++) {
-		struct st_loc_ent *e = st__loc_get(&m, t[i], 0);
+		struct st_loc_ent *e = loc_get(&m, t[i], 0);
 		assert_non_null(e);
 		assert_int_equal(e->flow, i);
 	}
-	assert_null(st__loc_get(&m, t[0], 0));
-	assert_null(st__loc_get(&m, t[1], 0));
+	assert_null(loc_get(&m, t[0], 0));
+	assert_null(loc_get(&m, t[1], 0));
 	/* no hole left in a chain: every used slot is reachable from its home */
 	for (uint32_t i = 0; i <= m.mask; i++) {
 		if (!m.slots[i].used)
@@ -121,12 +133,12 @@ static void test_expired_reused(void **state)
 	assert_int_equal(st__loc_put(&m, t[0], 0, 1, 100, 0), 0);
 	assert_int_equal(st__loc_put(&m, t[1], 0, 2, 1000, 0), 0);
 	/* re-registering b at 200 updates b (found past the stale a), no duplicate */
-	assert_int_equal(st__loc_put(&m, t[1], 1, 22, 2000, 200), 0);
+	assert_int_equal(st__loc_put(&m, t[1], 1, 2, 2000, 200), 0);
 	for (uint32_t i = 0; i <= m.mask; i++)
 		if (m.slots[i].used && memcmp(m.slots[i].tag, t[1], ST_TAG_LEN) == 0)
 			seen++;
 	assert_int_equal(seen, 1);
-	assert_int_equal(st__loc_get(&m, t[1], 200)->flow, 22);
+	assert_int_equal(loc_get(&m, t[1], 200)->worker, 1);
 	/* a new tag of the same home takes a's slot over */
 	tag_of(x, 6, 9);
 	assert_int_equal(st__loc_put(&m, x, 3, 33, 2000, 200), 0);
@@ -145,7 +157,44 @@ static void test_expired_reused(void **state)
 	assert_int_equal(st__loc_put(&m, x, 6, 6, 1000, 50), -ENOSPC); /* all still live */
 	assert_int_equal(st__loc_put(&m, x, 6, 6, 1000, 100), 0);
 	assert_int_equal(m.count, 1);
-	assert_non_null(st__loc_get(&m, x, 100));
+	assert_non_null(loc_get(&m, x, 100));
+	check_runs(&m);
+	st__loc_fini(&m);
+}
+
+/* Several devices: one binding per flow, all listed, the ninth replaces the one expiring first. */
+static void test_devices(void **state)
+{
+	struct st_locmap m;
+	struct st_loc_ent *e[16];
+	uint8_t t[ST_TAG_LEN], o[ST_TAG_LEN];
+	uint64_t flow;
+	(void)state;
+
+	assert_int_equal(st__loc_init(&m, 64), 0);
+	tag_of(t, 5, 1);
+	tag_of(o, 5, 2); /* another user in the same run */
+	assert_int_equal(st__loc_put(&m, o, 0, 1000, 500, 0), 0);
+	for (uint64_t f = 1; f <= ST_LOC_PER_USER; f++)
+		assert_int_equal(st__loc_put(&m, t, 0, f, 100 + f, 0), 0);
+	assert_int_equal(st__loc_all(&m, t, 0, e, 16), ST_LOC_PER_USER);
+	assert_int_equal(st__loc_all(&m, o, 0, e, 16), 1);
+	assert_int_equal(e[0]->flow, 1000);
+	/* a ninth flow takes the place of flow 1 (expires first) */
+	assert_int_equal(st__loc_put(&m, t, 0, 50, 1000, 0), 0);
+	assert_int_equal(m.count, ST_LOC_PER_USER + 1);
+	uint32_t n = st__loc_all(&m, t, 0, e, 16);
+	assert_int_equal(n, ST_LOC_PER_USER);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_not_equal(e[i]->flow, 1);
+	/* at 102 flows 1..2 are gone (1 replaced, 2 expired): 7 live */
+	assert_int_equal(st__loc_all(&m, t, 102, e, 16), ST_LOC_PER_USER - 1);
+	/* removal is per flow */
+	flow = 50;
+	assert_int_equal(st__loc_del(&m, t, &flow), 0);
+	assert_int_equal(st__loc_del(&m, t, &flow), -ENOENT);
+	assert_int_equal(st__loc_all(&m, t, 0, e, 16), ST_LOC_PER_USER - 1);
+	assert_int_equal(st__loc_all(&m, o, 0, e, 16), 1);
 	check_runs(&m);
 	st__loc_fini(&m);
 }
@@ -172,8 +221,8 @@ static void test_sweep(void **state)
 	}
 	assert_int_equal(total, 3);
 	assert_int_equal(m.count, 2);
-	assert_non_null(st__loc_get(&m, t[1], 100));
-	assert_non_null(st__loc_get(&m, t[3], 100));
+	assert_non_null(loc_get(&m, t[1], 100));
+	assert_non_null(loc_get(&m, t[3], 100));
 	st__loc_fini(&m);
 }
 
@@ -218,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_wraparound_collisions),
 		cmocka_unit_test(test_expired_reused),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_store_register_after_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
