@@ -622,11 +622,31 @@ static int on_open(struct dp_conn *dc, void *arg)
 	return 0;
 }
 
+int gw_tls_feed(struct gw_worker *gw, struct tls_conn *t, struct dp_conn *dc,
+		const uint8_t *data, size_t len, tls_deliver_fn deliver, void *arg, bool *handshook)
+{
+	bool was_done = t->handshake_done;
+	int r = tls_conn_feed(t, data, len, gw->scratch, GW_TLS_SCRATCH, deliver, arg);
+
+	*handshook = !was_done && t->handshake_done;
+	if (*handshook)
+		atomic_fetch_add_explicit(&gw->stats.tls_handshakes, 1, memory_order_relaxed);
+	if (r == TLS_E_HANDSHAKE) {
+		char a[64];
+
+		atomic_fetch_add_explicit(&gw->stats.tls_handshake_failures, 1,
+					  memory_order_relaxed);
+		log_debug("tls", "handshake_failed peer=%s",
+			  dp_addr_format(dp_conn_peer(dc), a, sizeof(a)));
+	}
+	return r;
+}
+
 static void on_data(struct dp_conn *dc, const uint8_t *data, size_t len)
 {
 	struct gw_conn *conn = dp_conn_udata(dc);
 	struct gw_worker *gw = conn->gw;
-	bool was_done;
+	bool handshook;
 	int r;
 
 	if (conn->closing)
@@ -635,21 +655,12 @@ static void on_data(struct dp_conn *dc, const uint8_t *data, size_t len)
 		http_input(conn, data, len);
 		return;
 	}
-	was_done = conn->tls.handshake_done;
-	r = tls_conn_feed(&conn->tls, data, len, gw->scratch, GW_TLS_SCRATCH, http_input, conn);
-	if (!was_done && conn->tls.handshake_done) {
-		atomic_fetch_add_explicit(&gw->stats.tls_handshakes, 1, memory_order_relaxed);
-		if (conn->timer_kind == T_HANDSHAKE && !conn->closing && !conn->pending)
-			arm(conn, conn->rb ? T_HEADER : T_IDLE);
-	}
+	r = gw_tls_feed(gw, &conn->tls, dc, data, len, http_input, conn, &handshook);
+	if (handshook && conn->timer_kind == T_HANDSHAKE && !conn->closing && !conn->pending)
+		arm(conn, conn->rb ? T_HEADER : T_IDLE);
 	if (r == 0 || conn->closing)
 		return;
 	if (r == TLS_E_HANDSHAKE) {
-		char a[64];
-		atomic_fetch_add_explicit(&gw->stats.tls_handshake_failures, 1,
-					  memory_order_relaxed);
-		log_debug("tls", "handshake_failed peer=%s",
-			  dp_addr_format(dp_conn_peer(dc), a, sizeof(a)));
 		conn->closing = true;
 		dp_timer_cancel(&gw->dw.wheel, &conn->timer);
 		dp_close(dc, false); /* flush the alert wolfSSL queued */

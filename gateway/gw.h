@@ -266,6 +266,15 @@ int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
 void gw_worker_fini(struct gw_worker *gw);
 extern const struct dp_app_hooks gw_worker_hooks_template;
 
+/*
+ * gw_tls_feed - tls_conn_feed() for a gateway connection, with the
+ * accounting both listeners share: *handshook is set when this call
+ * completed the handshake (counted); a failed handshake is counted and
+ * logged. Returns what tls_conn_feed() returned; the caller closes.
+ */
+int gw_tls_feed(struct gw_worker *gw, struct tls_conn *t, struct dp_conn *dc,
+		const uint8_t *data, size_t len, tls_deliver_fn deliver, void *arg, bool *handshook);
+
 /* Close idle connections and stop reading new requests (drain). */
 void gw_conn_drain_all(struct gw_worker *gw);
 

@@ -565,26 +565,17 @@ static void on_data(struct dp_conn *dc, const uint8_t *data, size_t len)
 {
 	struct gw_sipconn *sc = dp_conn_udata(dc);
 	struct gw_worker *gw = sc->gw;
-	bool was_done;
+	bool handshook;
 	int r;
 
 	if (sc->closing)
 		return;
-	was_done = sc->tls.handshake_done;
-	r = tls_conn_feed(&sc->tls, data, len, gw->scratch, GW_TLS_SCRATCH, sip_input, sc);
-	if (!was_done && sc->tls.handshake_done) {
-		atomic_fetch_add_explicit(&gw->stats.tls_handshakes, 1, memory_order_relaxed);
-		if (sc->timer_kind == T_HANDSHAKE && !sc->closing && !sc->pending)
-			arm(sc, sc->buf ? T_MSG : T_IDLE);
-	}
+	r = gw_tls_feed(gw, &sc->tls, dc, data, len, sip_input, sc, &handshook);
+	if (handshook && sc->timer_kind == T_HANDSHAKE && !sc->closing && !sc->pending)
+		arm(sc, sc->buf ? T_MSG : T_IDLE);
 	if (r == 0 || sc->closing)
 		return;
 	if (r == TLS_E_HANDSHAKE) {
-		char a[64];
-		atomic_fetch_add_explicit(&gw->stats.tls_handshake_failures, 1,
-					  memory_order_relaxed);
-		log_debug("tls", "handshake_failed peer=%s",
-			  dp_addr_format(dp_conn_peer(dc), a, sizeof(a)));
 		sc->closing = true;
 		dp_timer_cancel(&gw->dw.wheel, &sc->timer);
 		dp_close(dc, false); /* flush the alert wolfSSL queued */
@@ -643,6 +634,21 @@ const struct dp_handler gw_sip_handler = {
 
 /* ---- per-worker state ---- */
 
+/* What gw_sip_worker_init() set up; safe on a partial set-up (the worker
+ * was zeroed first, and every fini takes an unused object). */
+static void release(struct gw_worker *gw)
+{
+	struct gw_sip_worker *s = &gw->sip;
+
+	sip_digest_fini(&s->digest);
+	gw_dlv_worker_fini(gw);
+	pool_fini(&s->conns);
+	pool_fini(&s->bufs);
+	free(s->hdrs);
+	s->hdrs = NULL;
+	s->ready = false;
+}
+
 int gw_sip_worker_init(struct gw_worker *gw, char *err, size_t errlen)
 {
 	const struct gw_config *cfg = &gw->srv->cfg;
@@ -682,26 +688,12 @@ int gw_sip_worker_init(struct gw_worker *gw, char *err, size_t errlen)
 	s->ready = true;
 	return 0;
 fail:
-	sip_digest_fini(&s->digest);
-	gw_dlv_worker_fini(gw);
-	pool_fini(&s->conns);
-	pool_fini(&s->bufs);
-	free(s->hdrs);
-	s->hdrs = NULL;
+	release(gw);
 	return r;
 }
 
 void gw_sip_worker_fini(struct gw_worker *gw)
 {
-	struct gw_sip_worker *s = &gw->sip;
-
-	if (!s->ready)
-		return;
-	sip_digest_fini(&s->digest);
-	gw_dlv_worker_fini(gw);
-	pool_fini(&s->conns);
-	pool_fini(&s->bufs);
-	free(s->hdrs);
-	s->hdrs = NULL;
-	s->ready = false;
+	if (gw->sip.ready)
+		release(gw);
 }
