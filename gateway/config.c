@@ -5,10 +5,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/compiler.h"
 #include "dataplane/worker.h"
 #include "gateway/delivery.h"
+#include "gateway/sip/sip_digest.h"
 
 enum opt_type { T_U32, T_BOOL, T_STR, T_ADDR, T_LEVEL };
 
@@ -116,6 +118,9 @@ static const struct opt opts[] = {
 	  "registration lifetime when the REGISTER gives none" },
 	{ "sip", "nonce_ttl_s", T_U32, O(sip_nonce_ttl_s), 1, 86400, "300",
 	  "digest nonce lifetime (stale=true after it)" },
+	{ "sip", "digest_algorithms", T_STR, O(sip_digest_algorithms), 0, 0, "SHA-256,MD5",
+	  "digest algorithms offered, in the order of the 401's challenges (SHA-256, MD5); "
+	  "some user agents give up at the first challenge they cannot answer: list MD5 alone for them" },
 	{ "sip", "flow_timer_s", T_U32, O(sip_flow_timer_s), 10, 86400, "120",
 	  "RFC 5626 Flow-Timer sent on a REGISTER 200 when the user agent uses outbound" },
 	{ "sip", "idle_timeout_ms", T_U32, O(sip_idle_timeout_ms), 100, 3600000, "30000",
@@ -363,8 +368,46 @@ static bool addr_overlap(const struct dp_addr *a, const struct dp_addr *b)
 				      memcmp(&a->v6, &b->v6, sizeof(a->v6)) == 0;
 }
 
+/* "SHA-256,MD5" (any case, spaces around the commas) into the ordered list. */
+static int parse_digest_algs(struct gw_config *cfg, char *err, size_t errlen)
+{
+	const char *p = cfg->sip_digest_algorithms;
+
+	cfg->sip_n_digest_algs = 0;
+	for (;;) {
+		size_t n;
+		uint8_t alg;
+
+		p += strspn(p, " \t");
+		n = strcspn(p, ", \t");
+		if (n == 7 && strncasecmp(p, "SHA-256", 7) == 0)
+			alg = SIP_DIGEST_SHA256;
+		else if (n == 3 && strncasecmp(p, "MD5", 3) == 0)
+			alg = SIP_DIGEST_MD5;
+		else
+			goto bad;
+		for (unsigned i = 0; i < cfg->sip_n_digest_algs; i++)
+			if (cfg->sip_digest_algs[i] == alg)
+				goto bad;
+		cfg->sip_digest_algs[cfg->sip_n_digest_algs++] = alg;
+		p += n;
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			return 0;
+		if (*p != ',' || cfg->sip_n_digest_algs == ARRAY_SIZE(cfg->sip_digest_algs))
+			goto bad;
+		p++;
+	}
+bad:
+	snprintf(err, errlen, "[sip] digest_algorithms: \"%s\" is not a list of SHA-256 and MD5 "
+		 "(each at most once)", cfg->sip_digest_algorithms);
+	return -EINVAL;
+}
+
 int gw_config_finish(struct gw_config *cfg, char *err, size_t errlen)
 {
+	if (parse_digest_algs(cfg, err, errlen))
+		return -EINVAL;
 	if (strcmp(cfg->backend, "uring") != 0) {
 		snprintf(err, errlen, "[server] backend: \"%s\" is not available (uring)",
 			 cfg->backend);

@@ -76,6 +76,9 @@ struct gw_config {
 	uint32_t sip_max_expires_s;      /* above: clamped */
 	uint32_t sip_default_expires_s;  /* REGISTER without Expires */
 	uint32_t sip_nonce_ttl_s;
+	char sip_digest_algorithms[32];  /* as configured: "SHA-256,MD5" */
+	uint8_t sip_digest_algs[2];      /* parsed: SIP_DIGEST_* in challenge order */
+	uint8_t sip_n_digest_algs;
 	uint32_t sip_flow_timer_s;       /* RFC 5626 Flow-Timer sent to outbound UAs */
 	uint32_t sip_idle_timeout_ms;    /* a flow without binding and traffic closes */
 	uint32_t sip_max_message_bytes;

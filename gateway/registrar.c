@@ -57,30 +57,39 @@ int gw_reg_uri_user(const struct gw_config *cfg, struct sip_str text, char *out,
 	return (int)n;
 }
 
-/* 401 with fresh challenges: SHA-256 first, then MD5 (RFC 8760 §2.4). */
+/* 401 with fresh challenges, one per [sip] digest_algorithms entry in its
+ * order (default SHA-256 first, then MD5: RFC 8760 §2.4), one nonce. */
 static void challenge(struct gw_sipconn *sc, const struct sip_msg *msg, bool stale)
 {
 	struct gw_worker *gw = gw_sipconn_worker(sc);
+	const struct gw_config *cfg = &gw->srv->cfg;
 	uint64_t flow = gw_sipconn_flow(sc);
-	char nonce[SIP_DIGEST_NONCE_LEN + 1], c256[512], c5[512];
-	struct sip_str realm = sstr(gw->srv->cfg.domain);
-	ssize_t n1, n2;
+	char nonce[SIP_DIGEST_NONCE_LEN + 1], c[2][512];
+	struct sip_str realm = sstr(cfg->domain);
+	struct sip_hdr_out h[2];
 
 	if (sip_digest_nonce(&gw->sip.digest, &flow, sizeof(flow), clock_wall_ms(), nonce)) {
 		gw_sipconn_respond(sc, msg, 500, "Server Internal Error (nonce)", NULL, 0);
 		return;
 	}
-	n1 = sip_digest_challenge(SIP_DIGEST_SHA256, realm, nonce, stale, c256, sizeof(c256));
-	n2 = sip_digest_challenge(SIP_DIGEST_MD5, realm, nonce, stale, c5, sizeof(c5));
-	if (n1 < 0 || n2 < 0) {
-		gw_sipconn_respond(sc, msg, 500, "Server Internal Error (challenge)", NULL, 0);
-		return;
+	for (unsigned i = 0; i < cfg->sip_n_digest_algs; i++) {
+		ssize_t n = sip_digest_challenge(cfg->sip_digest_algs[i], realm, nonce, stale, c[i],
+						 sizeof(c[i]));
+		if (n < 0) {
+			gw_sipconn_respond(sc, msg, 500, "Server Internal Error (challenge)", NULL, 0);
+			return;
+		}
+		h[i] = (struct sip_hdr_out){ "WWW-Authenticate", { c[i], (size_t)n } };
 	}
-	struct sip_hdr_out h[] = {
-		{ "WWW-Authenticate", { c256, (size_t)n1 } },
-		{ "WWW-Authenticate", { c5, (size_t)n2 } },
-	};
-	gw_sipconn_respond(sc, msg, 401, NULL, h, ARRAY_SIZE(h));
+	gw_sipconn_respond(sc, msg, 401, NULL, h, cfg->sip_n_digest_algs);
+}
+
+static bool offered(const struct gw_config *cfg, uint8_t alg)
+{
+	for (unsigned i = 0; i < cfg->sip_n_digest_algs; i++)
+		if (cfg->sip_digest_algs[i] == alg)
+			return true;
+	return false;
 }
 
 static void unavailable(struct gw_sipconn *sc, const struct sip_msg *msg)
@@ -310,8 +319,9 @@ static void lookup_done(struct gw_op *op)
 			.ruri = msg->ruri_text,
 			.username = { op->user, op->user_len },
 			.realm = sstr(gw->srv->cfg.domain),
-			.ha1_sha256 = rec.ha1_sha256,
-			.ha1_md5 = rec.ha1_md5,
+			/* Only what the challenges offered is accepted. */
+			.ha1_sha256 = offered(&gw->srv->cfg, SIP_DIGEST_SHA256) ? rec.ha1_sha256 : NULL,
+			.ha1_md5 = offered(&gw->srv->cfg, SIP_DIGEST_MD5) ? rec.ha1_md5 : NULL,
 			.peer = &flow,
 			.peer_len = sizeof(flow),
 		};

@@ -81,6 +81,12 @@ class BadConfig(unittest.TestCase):
         self.bad(["--set", "http.max_body_bytes=1048577"], "max_body_bytes")
         self.bad(["--set", "http.header_timeout_ms=99"], "header_timeout_ms", "100..600000")
 
+    def test_digest_algorithms(self):
+        for v in ("SHA-1", "MD5,MD5", "", "SHA-256,,MD5", "SHA-256 MD5", "MD5,SHA-256,MD5"):
+            with self.subTest(v=v):
+                self.bad(["--set", "sip.digest_algorithms=" + v], "[sip] digest_algorithms",
+                         "SHA-256 and MD5")
+
     def test_not_a_number(self):
         self.bad(["--set", "server.workers=two"], "workers", "not a non-negative integer")
         self.bad(["--set", "server.workers=-1"], "workers")

@@ -63,6 +63,39 @@ class SipRegister(ct.DaemonTestCase):
         self.assertEqual(p1["qop"], "auth")
         self.assertEqual(p1["nonce"], p2["nonce"])
 
+    def test_digest_algorithms_setting(self):
+        # MD5 alone, for user agents that stop at the first challenge they
+        # cannot answer (baresip 1.0, sipp 3.6): one challenge, and only an
+        # MD5 answer counts.
+        d = ct.Columbad(users=USERS, sets=["sip.digest_algorithms= md5 "])
+        self.addCleanup(d.close)
+        f = d.sip_flow()
+        self.addCleanup(f.close)
+        r = f.register()
+        self.assertEqual(r.status, 401, r)
+        ch = r.all("www-authenticate")
+        self.assertEqual(len(ch), 1, r)
+        self.assertEqual(sip_client.parse_auth_params(ch[0])[1]["algorithm"], "MD5")
+        r, _ = f.register_auth("alice-secret-pw", alg="MD5")
+        self.assertEqual(r.status, 200, r)
+        # a SHA-256 answer to a nonce of ours is refused: not offered
+        _, p = f.challenge(alg="MD5")
+        value, _ = sip_client.digest_authorization("SHA-256", "alice", "alice-secret-pw",
+                                                   p["realm"], p["nonce"], "REGISTER",
+                                                   "sips:localhost")
+        r = f.register(authorization=value)
+        self.assertEqual(r.status, 401, r)
+        # MD5 first, then SHA-256: the order of the challenges follows the setting
+        d2 = ct.Columbad(users=USERS, sets=["sip.digest_algorithms=MD5, SHA-256"])
+        self.addCleanup(d2.close)
+        f2 = d2.sip_flow()
+        self.addCleanup(f2.close)
+        algs = [sip_client.parse_auth_params(v)[1]["algorithm"]
+                for v in f2.register().all("www-authenticate")]
+        self.assertEqual(algs, ["MD5", "SHA-256"])
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual(d2.stop(), 0)
+
     def test_register_sha256_and_md5(self):
         for alg in ("SHA-256", "MD5"):
             with self.subTest(alg=alg):
