@@ -11,8 +11,11 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* DPDK's rte_common.h defines the same macro: whichever comes first wins. */
+#ifndef container_of
 #define container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
 
 #define CACHE_LINE 64
 #define __cache_aligned __attribute__((aligned(CACHE_LINE)))
