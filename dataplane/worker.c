@@ -197,7 +197,9 @@ int dp_worker_run(struct dp_worker *w)
 		if (!w->stopping && atomic_load_explicit(&w->stop_requested, memory_order_acquire))
 			begin_stop(w);
 		if (w->stopping) {
-			if (w->stats.conns_open == 0)
+			if (w->stats.conns_open == 0 &&
+			    (!w->hooks.in_flight || !w->hooks.in_flight(w, w->hooks.arg) ||
+			     w->now_ms >= w->stop_deadline_ms))
 				break;
 			if (!aborted && w->now_ms >= w->stop_deadline_ms) {
 				log_warn("worker", "drain_timeout worker=%u conns_aborted=%u",

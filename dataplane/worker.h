@@ -51,6 +51,10 @@ struct dp_app_hooks {
 	bool (*poll)(struct dp_worker *w, void *arg);
 	/* Once, when the worker starts stopping: close idle connections. */
 	void (*on_stop)(struct dp_worker *w, void *arg);
+	/* While stopping, with no connection left: is work still in flight
+	 * (requests to other threads) that the worker must wait for? NULL: no.
+	 * Bounded by the drain deadline like the connections. */
+	bool (*in_flight)(struct dp_worker *w, void *arg);
 	/* Once, on the worker's thread, before the loop starts / after it ends. */
 	int (*on_start)(struct dp_worker *w, void *arg);
 	void (*on_exit)(struct dp_worker *w, void *arg);

@@ -72,6 +72,17 @@ static void hook_stop(struct dp_worker *w, void *arg)
 	gw_sip_drain_all(container_of(w, struct gw_worker, dw));
 }
 
+/* Store and password requests still out (a flow's unregistration, a
+ * delivery mark): the worker waits for their answers before it leaves. */
+static bool hook_in_flight(struct dp_worker *w, void *arg)
+{
+	struct gw_worker *gw = container_of(w, struct gw_worker, dw);
+
+	(void)arg;
+	return (gw->chan && st_chan_inflight(gw->chan) > 0) ||
+	       (gw->authd && gw_authd_inflight(gw->authd) > 0);
+}
+
 static void hook_exit(struct dp_worker *w, void *arg)
 {
 	(void)w;
@@ -82,6 +93,7 @@ static void hook_exit(struct dp_worker *w, void *arg)
 const struct dp_app_hooks gw_worker_hooks_template = {
 	.poll = hook_poll,
 	.on_stop = hook_stop,
+	.in_flight = hook_in_flight,
 	.on_exit = hook_exit,
 };
 
