@@ -1,5 +1,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "client/tlsconn.h"
@@ -146,40 +148,29 @@ static bool is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1;
 }
 
-/* Does an iPAddress entry of @x's subjectAltName equal the numeric @host?
- * (wolfSSL_X509_check_ip_asc() compares text forms and misses "::1".) */
-static bool san_has_ip(WOLFSSL_X509 *x, const char *host)
+/*
+ * The text wolfSSL matches an iPAddress subjectAltName against (with
+ * WOLFSSL_IP_ALT_NAME or OPENSSL_ALL): dotted IPv4, or IPv6 as eight groups
+ * of four upper-case hex digits ("::1" is "0000:...:0001"). Returns false if
+ * @host is not a numeric address.
+ */
+static bool ip_san_text(const char *host, char out[40])
 {
-	enum { SAN_IPADD = 7 }; /* GeneralName iPAddress [7], RFC 5280 §4.2.1.6 */
-	uint8_t want[16];
-	int want_len = 0, n;
-	bool found = false;
-	WOLFSSL_STACK *names;
+	uint8_t a[16];
 
-	if (inet_pton(AF_INET, host, want) == 1)
-		want_len = 4;
-	else if (inet_pton(AF_INET6, host, want) == 1)
-		want_len = 16;
-	else
+	if (inet_pton(AF_INET, host, a) == 1)
+		return inet_ntop(AF_INET, a, out, 40) != NULL;
+	if (inet_pton(AF_INET6, host, a) != 1)
 		return false;
-	names = wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	if (!names)
-		return false;
-	n = wolfSSL_sk_GENERAL_NAME_num(names);
-	for (int i = 0; i < n && !found; i++) {
-		WOLFSSL_GENERAL_NAME *g = wolfSSL_sk_GENERAL_NAME_value(names, i);
-
-		if (g && g->type == SAN_IPADD && g->d.iPAddress &&
-		    wolfSSL_ASN1_STRING_length(g->d.iPAddress) == want_len &&
-		    memcmp(wolfSSL_ASN1_STRING_data(g->d.iPAddress), want, (size_t)want_len) == 0)
-			found = true;
-	}
-	wolfSSL_sk_GENERAL_NAME_pop_free(names, wolfSSL_GENERAL_NAME_free);
-	return found;
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 5 * i, 40 - 5 * (size_t)i, "%02X%02X%s", a[2 * i], a[2 * i + 1],
+			 i < 7 ? ":" : "");
+	return true;
 }
 
-/* The server certificate against the pin, or its names against @host. */
-static int check_peer(WOLFSSL *ssl, const char *host, const struct cl_tls_cfg *tls)
+/* With a pin, the server certificate against it (names and addresses were
+ * checked during the handshake otherwise). */
+static int check_peer(WOLFSSL *ssl, const struct cl_tls_cfg *tls)
 {
 	WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(ssl);
 	const unsigned char *der;
@@ -193,12 +184,8 @@ static int check_peer(WOLFSSL *ssl, const char *host, const struct cl_tls_cfg *t
 		if (der && der_len > 0 && wc_Sha256Hash(der, (word32)der_len, digest) == 0 &&
 		    memcmp(digest, tls->pin, CL_PIN_LEN) == 0)
 			r = 0;
-	} else if (is_ip_literal(host)) {
-		/* wolfSSL_check_domain_name() only compares DNS names. */
-		if (san_has_ip(x, host))
-			r = 0;
 	} else {
-		r = 0; /* the name was checked during the handshake */
+		r = 0; /* the name or address was checked during the handshake */
 	}
 	wolfSSL_X509_free(x);
 	return r;
@@ -230,6 +217,12 @@ static int handshake(struct cl_conn *c, const char *host, const struct cl_tls_cf
 		wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
 		if (!tls->has_pin && wolfSSL_check_domain_name(ssl, host) != WOLFSSL_SUCCESS)
 			return -EIO;
+	} else if (!tls->has_pin) {
+		/* A server named by its address: an iPAddress subjectAltName must match. */
+		char ip[40];
+
+		if (!ip_san_text(host, ip) || wolfSSL_check_domain_name(ssl, ip) != WOLFSSL_SUCCESS)
+			return -EIO;
 	}
 	for (;;) {
 		int e;
@@ -255,7 +248,7 @@ static int handshake(struct cl_conn *c, const char *host, const struct cl_tls_cf
 		if (r < 0)
 			return r;
 	}
-	return check_peer(ssl, host, tls);
+	return check_peer(ssl, tls);
 }
 
 int cl_conn_open(struct cl_conn *c, const char *host, uint16_t port,
