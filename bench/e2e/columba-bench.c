@@ -36,7 +36,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: columba-bench --https HOST:PORT --sip HOST:PORT --cafile PEM --domain D\n"
 		"                     --users-file F [-S senders] [-R receivers] [-d seconds]\n"
-		"                     [-w window] [--rate N] [--drain S] [--servername NAME] [--check]\n"
+		"                     [--warmup S] [-w window] [--rate N] [--new-conn] [--drain S]\n"
+		"                     [--csv FILE] [--servername NAME] [--check]\n"
 		"\n"
 		"End-to-end benchmark of columbad: S HTTPS keep-alive connections submit\n"
 		"POST /v1/messages (pipelined) to R SIP receivers registered over TLS, which answer\n"
@@ -53,11 +54,24 @@ static void usage(FILE *f)
 		"                      the senders (their token submits; one sender user per connection)\n"
 		"  -S, --senders N     sender connections (default 1)\n"
 		"  -R, --receivers N   receiver flows, each its own user (default 1)\n"
-		"  -d, --duration S    seconds of sending (default 10; fractions allowed)\n"
+		"  -d, --duration S    seconds of measured sending (default 10; fractions allowed)\n"
+		"      --warmup S      seconds of sending before those, not counted: the 202s and\n"
+		"                      receipts that come in the warm-up are left out of the rates\n"
+		"                      and latencies (default 0); they are still checked exactly once\n"
 		"  -w, --window N      submits in flight per sender connection, pipelined (default 16)\n"
 		"      --rate N        open loop: N submits/s in all, at fixed intervals; latency is\n"
 		"                      measured from the intended send time (default 0: closed loop,\n"
 		"                      each connection keeps its window full)\n"
+		"      --new-conn      a new TCP + TLS connection (full handshake, no resumption) per\n"
+		"                      submit, \"Connection: close\", closed after the answer; the\n"
+		"                      window is then 1 and the submit latency includes the connect\n"
+		"                      and handshake; S is the most connections open at once\n"
+		"      --csv FILE      write a time series to FILE: a header, then one line per second\n"
+		"                      of the run (warm-up and drain included), t_s (the second's\n"
+		"                      start), submits_per_s (202s), received_per_s, errors, and the\n"
+		"                      p50/p99 in ms of the submit and e2e latencies of that second's\n"
+		"                      202s and receipts, and len_s, the line's length in seconds (1,\n"
+		"                      but less for the last line: its rates are per second of it)\n"
 		"      --drain S       after sending stops, wait at most S seconds for the answers and\n"
 		"                      MESSAGEs still due (default 10)\n"
 		"      --check         exit 1 unless the run completed, counted messages (202s and\n"
@@ -66,10 +80,11 @@ static void usage(FILE *f)
 		"\n"
 		"Measures: submits/s (202 answers), end-to-end messages/s received, submit latency\n"
 		"(POST -> 202) and end-to-end latency (send -> MESSAGE at the receiver) p50/p90/p99/\n"
-		"p99.9/max from log-linear histograms (1.6%% resolution), errors by kind (HTTP status\n"
-		"other than 202, lost connections, unreadable messages), duplicates (a seq received\n"
-		"twice) and losses (a 202'd seq never received). Exit status: 0, 1 (--check failed),\n"
-		"2 (bad usage or set-up failure).\n");
+		"p99.9/max from log-linear histograms (1.6%% resolution; the JSON lists their non-empty\n"
+		"buckets as [upper bound us, count] for CDF plots: bench/plot), errors by kind (HTTP\n"
+		"status other than 202, lost connections, unreadable messages), duplicates (a seq\n"
+		"received twice) and losses (a 202'd seq never received). Exit status: 0, 1 (--check\n"
+		"failed), 2 (bad usage, set-up failure, or the CSV file could not be written).\n");
 }
 
 /* Splits "host:port" or "[v6]:port" into @host and @port. Returns 0 or -EINVAL. */
@@ -134,6 +149,8 @@ static int parse_opts(int argc, char **argv, struct eb_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "window", required_argument, NULL, 'w' }, { "rate", required_argument, NULL, 'r' },
 		{ "drain", required_argument, NULL, 'T' },  { "check", no_argument, NULL, 'K' },
+		{ "warmup", required_argument, NULL, 'W' }, { "csv", required_argument, NULL, 'V' },
+		{ "new-conn", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	const char *https = NULL, *sip = NULL;
@@ -161,6 +178,9 @@ static int parse_opts(int argc, char **argv, struct eb_opts *o)
 		case 'r': bad |= parse_double(optarg, 0, 1e9, &o->rate); break;
 		case 'T': bad |= parse_double(optarg, 0, 3600, &o->drain_s); break;
 		case 'K': o->check = true; break;
+		case 'W': bad |= parse_double(optarg, 0, 86400, &o->warmup_s); break;
+		case 'V': o->csv = optarg; break;
+		case 'n': o->new_conn = true; break;
 		case 'h': usage(stdout); return 1;
 		default: bad = 1; break;
 		}
@@ -175,11 +195,15 @@ static int parse_opts(int argc, char **argv, struct eb_opts *o)
 		return -EINVAL;
 	}
 	snprintf(o->https_hostport, sizeof(o->https_hostport), "%s", https);
+	if (o->new_conn)
+		o->window = 1; /* one submit per connection */
 	return 0;
 }
 
 static void release(struct eb_run *run)
 {
+	if (run->series.f != NULL)
+		fclose(run->series.f); /* set-up failed after it was opened */
 	if (run->snd != NULL)
 		for (unsigned i = 0; i < run->o.senders; i++) {
 			eb_conn_close(&run->snd[i].c);
@@ -252,12 +276,25 @@ int main(int argc, char **argv)
 		run.rcv[i].c.fd = -1;
 	if (eb_run_setup(&run, ctx) < 0)
 		goto fail;
+	if (run.o.csv != NULL) {
+		rc = eb_series_open(&run.series, run.o.csv);
+		if (rc < 0) {
+			fprintf(stderr, "columba-bench: cannot create %s: %s\n", run.o.csv,
+				strerror(-rc));
+			goto fail;
+		}
+	}
 
 	bool completed = eb_run_loop(&run);
+	rc = eb_series_close(&run.series, run.now - run.t0, eb_run_errors(&run));
 	struct eb_track_result tr;
 	eb_track_result(&run.track, &tr);
 	eb_report(&run, completed, &tr);
 	status = 0;
+	if (rc < 0) {
+		fprintf(stderr, "columba-bench: writing %s failed: %s\n", run.o.csv, strerror(-rc));
+		status = 2;
+	}
 	if (run.o.check) {
 		bool ok = completed && run.track.accepted > 0 && run.received > 0 && tr.dup == 0 &&
 			  tr.lost == 0;
@@ -265,7 +302,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "columba-bench: check failed (completed=%d accepted=%" PRIu64
 				" received=%" PRIu64 " dup=%" PRIu64 " lost=%" PRIu64 ")\n",
 				completed, run.track.accepted, run.received, tr.dup, tr.lost);
-			status = 1;
+			status = status ? status : 1;
 		}
 	}
 fail:

@@ -60,66 +60,54 @@ static void set_err(struct eb_conn *c, const char *what, int ret)
 	snprintf(c->err, sizeof(c->err), "%s: %s", what, msg);
 }
 
-/* A connected non-blocking TCP socket, or a negative errno. */
-static int tcp_connect(struct eb_conn *c, const char *host, const char *port, int64_t deadline)
+int eb_resolve(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len,
+	       char *err, size_t errcap)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(c->err, sizeof(c->err), "%s:%s: %s", host, port, gai_strerror(rc));
+	if (rc != 0 || res->ai_addrlen > sizeof(*ss)) {
+		snprintf(err, errcap, "%s:%s: %s", host, port,
+			 rc != 0 ? gai_strerror(rc) : "address too long");
+		if (res != NULL)
+			freeaddrinfo(res);
 		return -EHOSTUNREACH;
 	}
-	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS) {
-		rc = -errno;
-		goto fail;
-	}
-	c->fd = fd;
-	rc = eb_conn_wait(c, true, (int)(deadline - mono_ms()));
-	if (rc <= 0) {
-		rc = rc == 0 ? -ETIMEDOUT : rc;
-		goto fail;
-	}
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-	if (soerr != 0) {
-		rc = -soerr;
-		goto fail;
-	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
-fail:
-	snprintf(c->err, sizeof(c->err), "connect %s:%s: %s", host, port, strerror(-rc));
-	if (fd >= 0)
-		close(fd);
-	c->fd = -1;
-	freeaddrinfo(res);
-	return rc;
 }
 
-int eb_conn_open(struct eb_conn *c, WOLFSSL_CTX *ctx, const char *host, const char *port,
-		 const char *servername, int timeout_ms)
+int eb_conn_start(struct eb_conn *c, WOLFSSL_CTX *ctx, const struct sockaddr *sa,
+		  socklen_t salen, const char *servername)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	rc = tcp_connect(c, host, port, deadline);
-	if (rc < 0)
-		return rc;
+	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		rc = -errno;
+		snprintf(c->err, sizeof(c->err), "socket: %s", strerror(-rc));
+		goto fail;
+	}
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, sa, salen) != 0) {
+		if (errno != EINPROGRESS) {
+			rc = -errno;
+			snprintf(c->err, sizeof(c->err), "connect: %s", strerror(-rc));
+			goto fail;
+		}
+		c->connecting = true;
+	}
+	c->handshaking = true;
+	c->want_write = true;
 	c->rcap = EB_RBUF_INIT;
 	c->rbuf = malloc(c->rcap);
 	c->ssl = wolfSSL_new(ctx);
 	if (c->rbuf == NULL || c->ssl == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -131,25 +119,85 @@ int eb_conn_open(struct eb_conn *c, WOLFSSL_CTX *ctx, const char *host, const ch
 		rc = -EPROTO;
 		goto fail;
 	}
-	for (;;) {
-		int ret = wolfSSL_connect(c->ssl);
-		if (ret == WOLFSSL_SUCCESS)
-			break;
-		int e = wolfSSL_get_error(c->ssl, ret);
-		if (e != WOLFSSL_ERROR_WANT_READ && e != WOLFSSL_ERROR_WANT_WRITE) {
-			set_err(c, "TLS handshake", ret);
-			rc = -EPROTO;
-			goto fail;
-		}
-		rc = eb_conn_wait(c, e == WOLFSSL_ERROR_WANT_WRITE, (int)(deadline - mono_ms()));
-		if (rc <= 0) {
-			rc = rc == 0 ? -ETIMEDOUT : rc;
-			snprintf(c->err, sizeof(c->err), "TLS handshake: %s", strerror(-rc));
-			goto fail;
-		}
-	}
 	return 0;
 fail:
+	{
+		char err[sizeof(c->err)];
+		memcpy(err, c->err, sizeof(err));
+		eb_conn_close(c);
+		memcpy(c->err, err, sizeof(err));
+	}
+	return rc;
+}
+
+int eb_conn_handshake(struct eb_conn *c)
+{
+	if (c->eof)
+		return -EPIPE;
+	if (c->connecting) {
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+			soerr = errno;
+		if (soerr == 0 && getpeername(c->fd, (struct sockaddr *)&peer, &plen) != 0) {
+			if (errno != ENOTCONN)
+				soerr = errno;
+			else
+				return 0; /* still connecting: wait until writable */
+		}
+		if (soerr != 0) {
+			snprintf(c->err, sizeof(c->err), "connect: %s", strerror(soerr));
+			c->eof = true;
+			return -soerr;
+		}
+		c->connecting = false;
+	}
+	if (!c->handshaking)
+		return 1;
+	int ret = wolfSSL_connect(c->ssl);
+	if (ret == WOLFSSL_SUCCESS) {
+		c->handshaking = false;
+		return 1;
+	}
+	int e = wolfSSL_get_error(c->ssl, ret);
+	if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE) {
+		c->want_write = e == WOLFSSL_ERROR_WANT_WRITE;
+		return 0;
+	}
+	set_err(c, "TLS handshake", ret);
+	c->eof = true;
+	return -EPROTO;
+}
+
+int eb_conn_open(struct eb_conn *c, WOLFSSL_CTX *ctx, const char *host, const char *port,
+		 const char *servername, int timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	rc = eb_resolve(host, port, &ss, &sslen, c->err, sizeof(c->err));
+	if (rc < 0)
+		return rc;
+	rc = eb_conn_start(c, ctx, (const struct sockaddr *)&ss, sslen, servername);
+	if (rc < 0)
+		return rc;
+	while ((rc = eb_conn_handshake(c)) == 0) {
+		rc = eb_conn_wait(c, c->want_write, (int)(deadline - mono_ms()));
+		if (rc <= 0) {
+			rc = rc == 0 ? -ETIMEDOUT : rc;
+			snprintf(c->err, sizeof(c->err), "%s: %s",
+				 c->connecting ? "connect" : "TLS handshake", strerror(-rc));
+			break;
+		}
+	}
+	if (rc == 1)
+		return 0;
 	{
 		char err[sizeof(c->err)];
 		memcpy(err, c->err, sizeof(err));
@@ -209,6 +257,8 @@ int eb_conn_flush(struct eb_conn *c)
 {
 	if (c->eof)
 		return -EPIPE;
+	if (c->handshaking)
+		return 0; /* sent once eb_conn_handshake is done */
 	while (c->woff < c->wlen) {
 		size_t n = c->wtry;
 		if (n == 0) {
@@ -241,6 +291,8 @@ long eb_conn_fill(struct eb_conn *c, size_t max_buf)
 	c->full = false;
 	if (c->eof)
 		return -EPIPE;
+	if (c->handshaking)
+		return 0;
 	for (;;) {
 		if (c->rlen == c->rcap) {
 			if (c->rcap >= max_buf && added > 0) {

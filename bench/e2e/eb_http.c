@@ -7,7 +7,7 @@
 #include <strings.h>
 
 int eb_http_post(char *out, size_t cap, const char *host, const char *token, const char *to,
-		 const char *text)
+		 const char *text, bool close)
 {
 	char body[512];
 	int bn = snprintf(body, sizeof(body), "{\"to\":\"%s\",\"text\":\"%s\",\"notify\":false}", to,
@@ -19,8 +19,9 @@ int eb_http_post(char *out, size_t cap, const char *host, const char *token, con
 			 "Host: %s\r\n"
 			 "Authorization: Bearer %s\r\n"
 			 "Content-Type: application/json\r\n"
+			 "%s"
 			 "Content-Length: %d\r\n\r\n%s",
-			 host, token, bn, body);
+			 host, token, close ? "Connection: close\r\n" : "", bn, body);
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;
 	return n;

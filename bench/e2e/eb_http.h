@@ -9,10 +9,11 @@
 #include <stddef.h>
 
 /* Writes POST /v1/messages for recipient @to and text @text (plain ASCII, no quotes or
- * backslashes) with Bearer @token and {"notify":false} into @out (@cap bytes).
+ * backslashes) with Bearer @token and {"notify":false} into @out (@cap bytes), with
+ * "Connection: close" when @close (the server then closes after its answer).
  * Returns its length, or -ENOSPC. */
 int eb_http_post(char *out, size_t cap, const char *host, const char *token, const char *to,
-		 const char *text);
+		 const char *text, bool close);
 
 /* One parsed response: slices into the caller's buffer. */
 struct eb_http_resp {

@@ -39,7 +39,49 @@ double eb_cpu_seconds(void)
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+uint64_t eb_run_errors(const struct eb_run *run)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < run->n_kinds; i++)
+		n += run->kinds[i].n;
+	for (unsigned i = 0; i < EB_ERR_COUNT; i++)
+		n += run->err[i];
+	return n;
+}
+
+static int watch(struct eb_run *run, int fd, uint64_t id)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP,
+				  .data.u64 = id };
+	return epoll_ctl(run->ep, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
 /* ---- senders ------------------------------------------------------------------------ */
+
+/* --new-conn: opens @s's connection for its next submit (the handshake goes on in the
+ * loop). Returns 0 or a negative errno (s->c.err says why). */
+static int snd_connect(struct eb_run *run, struct eb_snd *s)
+{
+	int rc = eb_conn_start(&s->c, run->ctx, (const struct sockaddr *)&run->https_addr,
+			       run->https_addrlen, run->o.servername);
+	if (rc < 0)
+		return rc;
+	rc = watch(run, s->c.fd, (uint64_t)(s - run->snd));
+	if (rc == 0)
+		rc = eb_conn_handshake(&s->c);
+	if (rc < 0) {
+		if (s->c.err[0] == '\0')
+			snprintf(s->c.err, sizeof(s->c.err), "epoll: %s", strerror(-rc));
+		char err[sizeof(s->c.err)];
+		memcpy(err, s->c.err, sizeof(err));
+		eb_conn_close(&s->c);
+		memcpy(s->c.err, err, sizeof(err));
+		return rc;
+	}
+	s->idle = false;
+	run->conns_opened++;
+	return 0;
+}
 
 /* Queues one submit on @s, sent (or due) at @t_ns since the start. */
 static int snd_submit(struct eb_run *run, struct eb_snd *s, int64_t t_ns)
@@ -51,9 +93,20 @@ static int snd_submit(struct eb_run *run, struct eb_snd *s, int64_t t_ns)
 		return rc;
 	const char *to = run->users.v[run->next_rcv++ % run->o.receivers].name;
 	snprintf(text, sizeof(text), "b %" PRIu64 " %" PRId64 " %s", seq, t_ns, run->tag);
-	int n = eb_http_post(req, sizeof(req), run->o.https_hostport, s->token, to, text);
+	int n = eb_http_post(req, sizeof(req), run->o.https_hostport, s->token, to, text,
+			     run->o.new_conn);
 	if (n < 0)
 		return n;
+	if (s->idle) {
+		rc = snd_connect(run, s);
+		if (rc < 0) {
+			run->err[EB_ERR_SND_CONN]++;
+			if (run->err[EB_ERR_SND_CONN] <= 10)
+				fprintf(stderr, "columba-bench: sender connection failed: %s\n",
+					s->c.err);
+			return rc;
+		}
+	}
 	rc = eb_conn_queue(&s->c, req, (size_t)n);
 	if (rc < 0)
 		return rc;
@@ -66,18 +119,36 @@ static int snd_submit(struct eb_run *run, struct eb_snd *s, int64_t t_ns)
 	return 0;
 }
 
+/* A sender connection failed: its submits in flight are counted unanswered. With
+ * --new-conn the sender goes on with a new connection for its next submit (the first
+ * failures are said on stderr); otherwise it is dead. */
 static void snd_kill(struct eb_run *run, struct eb_snd *s)
 {
-	if (s->dead)
+	if (s->dead || (s->idle && s->c.fd < 0 && s->n == 0))
 		return;
-	fprintf(stderr, "columba-bench: sender connection lost: %s\n", s->c.err);
-	s->dead = true;
 	run->err[EB_ERR_SND_CONN]++;
+	if (!run->o.new_conn || run->err[EB_ERR_SND_CONN] <= 10)
+		fprintf(stderr, "columba-bench: sender connection lost: %s\n", s->c.err);
 	run->err[EB_ERR_UNANSWERED] += s->n;
 	run->inflight -= s->n;
 	s->n = 0;
+	s->head = 0;
+	if (s->c.fd >= 0)
+		epoll_ctl(run->ep, EPOLL_CTL_DEL, s->c.fd, NULL);
+	eb_conn_close(&s->c);
+	if (run->o.new_conn)
+		s->idle = true;
+	else
+		s->dead = true;
+}
+
+/* --new-conn: the answer came; close and wait for the next submit. */
+static void snd_done(struct eb_run *run, struct eb_snd *s)
+{
 	epoll_ctl(run->ep, EPOLL_CTL_DEL, s->c.fd, NULL);
 	eb_conn_close(&s->c);
+	s->head = 0;
+	s->idle = true;
 }
 
 /* Counts an answer other than 202 under its status and error code. */
@@ -124,11 +195,22 @@ static void snd_input(struct eb_run *run, struct eb_snd *s)
 		s->n--;
 		run->inflight--;
 		if (resp.status == 202) {
+			uint64_t lat = (uint64_t)(run->now - run->t0 - t);
 			eb_track_accepted(&run->track, seq);
-			eb_hist_record(&run->submit_lat, (uint64_t)(run->now - run->t0 - t));
+			eb_series_submit(&run->series, lat);
+			/* by the answer's time: past saturation the open loop's backlog makes
+			 * every message sent after the warm-up one intended before it */
+			if (run->now - run->t0 >= run->warmup_ns) {
+				eb_hist_record(&run->submit_lat, lat);
+				run->accepted_measured++;
+			}
 			run->t_last_202 = run->now;
 		} else {
 			count_kind(run, &resp);
+		}
+		if (run->o.new_conn && s->n == 0) {
+			snd_done(run, s);
+			return;
 		}
 		if (resp.close) {
 			snprintf(s->c.err, sizeof(s->c.err), "Connection: close after %d", resp.status);
@@ -179,8 +261,15 @@ static void on_sip_request(void *arg, enum eb_sip_in kind, const char *body, siz
 	}
 	run->received++;
 	run->t_last_recv = run->now;
-	if (rc == 1)
-		eb_hist_record(&run->e2e_lat, (uint64_t)(run->now - run->t0 - t));
+	bool measured = run->now - run->t0 >= run->warmup_ns;
+	if (measured)
+		run->received_measured++;
+	if (rc == 1) {
+		uint64_t lat = (uint64_t)(run->now - run->t0 - t);
+		eb_series_receipt(&run->series, lat);
+		if (measured)
+			eb_hist_record(&run->e2e_lat, lat);
+	}
 }
 
 static void rcv_kill(struct eb_run *run, struct eb_rcv *r)
@@ -195,16 +284,19 @@ static void rcv_kill(struct eb_run *run, struct eb_rcv *r)
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
-static int watch(struct eb_run *run, int fd, uint64_t id)
-{
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP,
-				  .data.u64 = id };
-	return epoll_ctl(run->ep, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
-}
-
 int eb_run_setup(struct eb_run *run, WOLFSSL_CTX *ctx)
 {
 	const struct eb_opts *o = &run->o;
+	run->ctx = ctx;
+	if (o->new_conn) {
+		char err[96];
+		int rc = eb_resolve(o->https_host, o->https_port, &run->https_addr,
+				    &run->https_addrlen, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "columba-bench: %s\n", err);
+			return rc;
+		}
+	}
 	for (unsigned i = 0; i < o->receivers; i++) {
 		struct eb_rcv *r = &run->rcv[i];
 		r->user = run->users.v[i].name;
@@ -229,6 +321,11 @@ int eb_run_setup(struct eb_run *run, WOLFSSL_CTX *ctx)
 		s->fifo_t = calloc(o->window, sizeof(*s->fifo_t));
 		if (s->fifo_seq == NULL || s->fifo_t == NULL)
 			return -ENOMEM;
+		if (o->new_conn) {
+			s->idle = true;
+			continue;
+		}
+		run->conns_opened++;
 		int rc = eb_conn_open(&s->c, ctx, o->https_host, o->https_port, o->servername,
 				      EB_SETUP_MS);
 		if (rc == 0)
@@ -249,13 +346,20 @@ static void handle_event(struct eb_run *run, uint64_t id)
 	long got;
 	if (id < run->o.senders) {
 		struct eb_snd *s = &run->snd[id];
-		if (s->dead)
-			return;
+		if (s->dead || s->c.fd < 0)
+			return; /* or an event of a --new-conn connection since closed */
+		if (s->c.handshaking) {
+			int h = eb_conn_handshake(&s->c);
+			if (h < 0)
+				snd_kill(run, s);
+			if (h <= 0)
+				return;
+		}
 		do { /* a full buffer is read again once its answers are taken out */
 			got = eb_conn_fill(&s->c, EB_SND_MAX_BUF);
 			if (s->c.rlen > 0)
 				snd_input(run, s);
-			if (s->dead)
+			if (s->dead || s->c.fd < 0)
 				return;
 		} while (got > 0 && s->c.full);
 		if (got < 0 || eb_conn_flush(&s->c) < 0)
@@ -319,6 +423,8 @@ static void fill_open(struct eb_run *run)
 		}
 		if (snd_submit(run, s, run->next_intended) < 0) {
 			snd_kill(run, s);
+			if (run->o.new_conn)
+				run->next_intended += step; /* counted as a connection error */
 			continue;
 		}
 		run->next_intended += step;
@@ -363,11 +469,12 @@ static int wait_events(int ep, struct epoll_event *evs, int max, int64_t wait_ns
 
 bool eb_run_loop(struct eb_run *run)
 {
-	const int64_t end_send = (int64_t)(run->o.seconds * 1e9);
+	const int64_t end_send = (int64_t)((run->o.warmup_s + run->o.seconds) * 1e9);
 	const int64_t drain = (int64_t)(run->o.drain_s * 1e9);
 	int64_t stopped_at = -1;
 	struct epoll_event evs[256];
 
+	run->warmup_ns = (int64_t)(run->o.warmup_s * 1e9);
 	run->t0 = eb_mono_ns();
 	run->now = run->t0;
 	run->cpu0 = eb_cpu_seconds();
@@ -396,6 +503,7 @@ bool eb_run_loop(struct eb_run *run)
 		}
 		int n = wait_events(run->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), wait);
 		run->now = eb_mono_ns();
+		eb_series_tick(&run->series, run->now - run->t0, eb_run_errors(run));
 		for (int i = 0; i < n; i++)
 			handle_event(run, evs[i].data.u64);
 	}

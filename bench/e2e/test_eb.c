@@ -13,11 +13,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 
+#include "bench/e2e/eb_conn.h"
 #include "bench/e2e/eb_digest.h"
 #include "bench/e2e/eb_hist.h"
 #include "bench/e2e/eb_http.h"
+#include "bench/e2e/eb_series.h"
 #include "bench/e2e/eb_sip.h"
 #include "bench/e2e/eb_track.h"
 #include "bench/e2e/eb_user.h"
@@ -257,12 +263,17 @@ static void test_http(void **state)
 	char req[1024], code[40];
 	struct eb_http_resp r;
 	(void)state;
-	int n = eb_http_post(req, sizeof(req), "127.0.0.1:8443", "TOKEN", "r0", "b 1 2");
+	int n = eb_http_post(req, sizeof(req), "127.0.0.1:8443", "TOKEN", "r0", "b 1 2", false);
 	assert_true(n > 0);
+	assert_null(strstr(req, "Connection:"));
 	assert_non_null(strstr(req, "\r\n\r\n{\"to\":\"r0\",\"text\":\"b 1 2\",\"notify\":false}"));
 	assert_non_null(strstr(req, "Content-Length: 41\r\n"));
 	assert_non_null(strstr(req, "Authorization: Bearer TOKEN\r\n"));
-	assert_int_equal(eb_http_post(req, 64, "h", "TOKEN", "r0", "b 1 2"), -ENOSPC);
+	assert_int_equal(eb_http_post(req, 64, "h", "TOKEN", "r0", "b 1 2", false), -ENOSPC);
+	n = eb_http_post(req, sizeof(req), "h", "TOKEN", "r0", "b 1 2", true);
+	assert_true(n > 0);
+	assert_non_null(strstr(req, "\r\nConnection: close\r\n"));
+	assert_non_null(strstr(req, "Content-Length: 41\r\n\r\n{"));
 
 	const char two[] = "HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}"
 			   "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 65\r\n"
@@ -315,6 +326,82 @@ static void test_users(void **state)
 	eb_users_free(&u);
 }
 
+static void test_series(void **state)
+{
+	static struct eb_series s;
+	char path[] = "/tmp/eb-series-XXXXXX", got[1024];
+	(void)state;
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(eb_series_close(&s, 0, 0), 0); /* never opened: nothing to do */
+	assert_int_equal(eb_series_open(&s, "/nonexistent-dir/x.csv"), -ENOENT);
+
+	assert_int_equal(eb_series_open(&s, path), 0);
+	eb_series_submit(&s, 1000000);
+	eb_series_submit(&s, 1000000);
+	eb_series_receipt(&s, 2000000);
+	eb_series_tick(&s, 500000000, 0);     /* still in second 0 */
+	eb_series_tick(&s, 2200000000LL, 3);  /* ends seconds 0 and 1 (the errors: second 0's) */
+	eb_series_receipt(&s, 4000000);
+	eb_series_receipt(&s, 4000000);
+	assert_int_equal(eb_series_close(&s, 2500000000LL, 3), 0); /* 2 receipts in 0.5 s */
+
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(got, 1, sizeof(got) - 1, f);
+	fclose(f);
+	unlink(path);
+	got[n] = '\0';
+	assert_string_equal(got, EB_SERIES_HEADER "\n"
+				 "0,2.0,1.0,3,1.000,1.000,2.000,2.000,1.000\n"
+				 "1,0.0,0.0,0,0.000,0.000,0.000,0.000,1.000\n"
+				 "2,0.0,4.0,0,0.000,0.000,4.000,4.000,0.500\n");
+
+	static struct eb_hist h;
+	eb_hist_init(&h);
+	assert_int_equal(eb_series_line(got, 16, 0, 1, 1, 1, 0, &h, &h), -ENOSPC);
+}
+
+/* A port bound but not listening refuses connections: the connect's error comes back as
+ * is, through eb_conn_open and through eb_conn_start + eb_conn_handshake. */
+static void test_conn_refused(void **state)
+{
+	(void)state;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	assert_int_equal(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &len), 0);
+	char port[16];
+	snprintf(port, sizeof(port), "%u", ntohs(sin.sin_port));
+
+	assert_int_equal(wolfSSL_Init(), WOLFSSL_SUCCESS);
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+	assert_non_null(ctx);
+	struct eb_conn c;
+	assert_int_equal(eb_conn_open(&c, ctx, "127.0.0.1", port, "localhost", 5000), -ECONNREFUSED);
+	assert_int_equal(c.fd, -1);
+	assert_non_null(strstr(c.err, "connect"));
+
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char err[96];
+	assert_int_equal(eb_resolve("127.0.0.1", port, &ss, &sslen, err, sizeof(err)), 0);
+	assert_int_equal(eb_conn_start(&c, ctx, (struct sockaddr *)&ss, sslen, "localhost"), 0);
+	int rc;
+	while ((rc = eb_conn_handshake(&c)) == 0)
+		assert_true(eb_conn_wait(&c, c.want_write, 5000) >= 0);
+	assert_int_equal(rc, -ECONNREFUSED);
+	assert_true(c.eof);
+	eb_conn_close(&c);
+	wolfSSL_CTX_free(ctx);
+	wolfSSL_Cleanup();
+	close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,7 +409,8 @@ int main(void)
 		cmocka_unit_test(test_track),        cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_sip_parse),    cmocka_unit_test(test_rcv_answers),
 		cmocka_unit_test(test_http),
-		cmocka_unit_test(test_users),
+		cmocka_unit_test(test_users),        cmocka_unit_test(test_series),
+		cmocka_unit_test(test_conn_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
