@@ -36,7 +36,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: columba-bench --https HOST:PORT --sip HOST:PORT --cafile PEM --domain D\n"
 		"                     --users-file F [-S senders] [-R receivers] [-d seconds]\n"
-		"                     [--warmup S] [-w window] [--rate N] [--new-conn] [--drain S]\n"
+		"                     [--warmup S] [-w window] [--rate N [--poisson]] [--new-conn]\n"
+		"                     [--drain S]\n"
 		"                     [--csv FILE] [--servername NAME] [--check]\n"
 		"\n"
 		"End-to-end benchmark of columbad: S HTTPS keep-alive connections submit\n"
@@ -62,6 +63,8 @@ static void usage(FILE *f)
 		"      --rate N        open loop: N submits/s in all, at fixed intervals; latency is\n"
 		"                      measured from the intended send time (default 0: closed loop,\n"
 		"                      each connection keeps its window full)\n"
+		"      --poisson       with --rate: Poisson arrivals (exponential gaps of mean\n"
+		"                      1/N) instead of fixed intervals\n"
 		"      --new-conn      a new TCP + TLS connection (full handshake, no resumption) per\n"
 		"                      submit, \"Connection: close\", closed after the answer; the\n"
 		"                      window is then 1 and the submit latency includes the connect\n"
@@ -151,6 +154,7 @@ static int parse_opts(int argc, char **argv, struct eb_opts *o)
 		{ "drain", required_argument, NULL, 'T' },  { "check", no_argument, NULL, 'K' },
 		{ "warmup", required_argument, NULL, 'W' }, { "csv", required_argument, NULL, 'V' },
 		{ "new-conn", no_argument, NULL, 'n' },
+		{ "poisson", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	const char *https = NULL, *sip = NULL;
@@ -181,6 +185,7 @@ static int parse_opts(int argc, char **argv, struct eb_opts *o)
 		case 'W': bad |= parse_double(optarg, 0, 86400, &o->warmup_s); break;
 		case 'V': o->csv = optarg; break;
 		case 'n': o->new_conn = true; break;
+		case 'p': o->poisson = true; break;
 		case 'h': usage(stdout); return 1;
 		default: bad = 1; break;
 		}
@@ -195,6 +200,10 @@ static int parse_opts(int argc, char **argv, struct eb_opts *o)
 		return -EINVAL;
 	}
 	snprintf(o->https_hostport, sizeof(o->https_hostport), "%s", https);
+	if (o->poisson && o->rate <= 0) {
+		fprintf(stderr, "columba-bench: --poisson needs --rate\n");
+		return -EINVAL;
+	}
 	if (o->new_conn)
 		o->window = 1; /* one submit per connection */
 	return 0;

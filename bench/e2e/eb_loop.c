@@ -2,6 +2,7 @@
 #include "bench/e2e/eb_run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,13 +401,29 @@ static void fill_closed(struct eb_run *run)
 	}
 }
 
+/* The gap before the next open-loop send: 1/rate, or with --poisson an
+ * exponential draw of mean 1/rate (inverse transform of a uniform in (0,1]). */
+static int64_t next_gap(struct eb_run *run)
+{
+	double mean = 1e9 / run->o.rate, u;
+	int64_t g;
+
+	if (!run->o.poisson)
+		return mean < 1 ? 1 : (int64_t)mean;
+	run->rng ^= run->rng >> 12;
+	run->rng ^= run->rng << 25;
+	run->rng ^= run->rng >> 27;
+	u = (double)((run->rng * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0; /* [0,1) */
+	g = (int64_t)(-log(1.0 - u) * mean);
+	return g < 1 ? 1 : g;
+}
+
 /* Open loop: every submit due by now, on senders with room (round-robin). */
 static void fill_open(struct eb_run *run)
 {
-	int64_t step = (int64_t)(1e9 / run->o.rate);
 	run->windows_full = false;
-	if (step < 1)
-		step = 1;
+	if (run->rng == 0)
+		run->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)run->t0;
 	while (run->next_intended <= run->now - run->t0) {
 		struct eb_snd *s = NULL;
 		for (unsigned k = 0; k < run->o.senders; k++) {
@@ -424,10 +441,10 @@ static void fill_open(struct eb_run *run)
 		if (snd_submit(run, s, run->next_intended) < 0) {
 			snd_kill(run, s);
 			if (run->o.new_conn)
-				run->next_intended += step; /* counted as a connection error */
+				run->next_intended += next_gap(run); /* counted as a connection error */
 			continue;
 		}
-		run->next_intended += step;
+		run->next_intended += next_gap(run);
 	}
 	for (unsigned i = 0; i < run->o.senders; i++) {
 		struct eb_snd *s = &run->snd[i];

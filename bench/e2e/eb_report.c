@@ -48,7 +48,7 @@ void eb_report(const struct eb_run *run, bool completed, const struct eb_track_r
 
 	printf("columba-bench: S=%u R=%u window=%u %s%s, %.1f s of sending after %.1f s of "
 	       "warm-up%s\n", o->senders, o->receivers, o->window,
-	       o->rate > 0 ? "open loop" : "closed loop",
+	       o->rate > 0 ? (o->poisson ? "open loop (Poisson)" : "open loop") : "closed loop",
 	       o->new_conn ? ", a new connection per submit" : "", o->seconds, o->warmup_s,
 	       completed ? "" : " -- NOT COMPLETED (drain timed out or interrupted)");
 	/* open loop: sends that came due while every window was full, never sent */
@@ -80,12 +80,13 @@ void eb_report(const struct eb_run *run, bool completed, const struct eb_track_r
 	       ",\"accepted\":%" PRIu64 ",\"received\":%" PRIu64 ",\"imdn\":%" PRIu64
 	       ",\"lost\":%" PRIu64 ",\"dup\":%" PRIu64 ",\"received_without_202\":%" PRIu64
 	       ",\"submits_per_s\":%.1f,\"e2e_per_s\":%.1f,\"wall_s\":%.3f,\"bench_cpu_s\":%.3f,"
-	       "\"unsent_due\":%.0f,\"warmup_s\":%.3f,\"new_conn\":%s,"
+	       "\"unsent_due\":%.0f,\"warmup_s\":%.3f,\"new_conn\":%s,\"poisson\":%s,"
 	       "\"connections_opened\":%" PRIu64 ",",
 	       o->senders, o->receivers, o->window, o->rate, o->seconds,
 	       completed ? "true" : "false", run->submitted, run->track.accepted, run->received,
 	       run->imdn, tr->lost, tr->dup, tr->unacked_received, sub_rate, e2e_rate, wall, cpu, unsent,
-	       o->warmup_s, o->new_conn ? "true" : "false", run->conns_opened);
+	       o->warmup_s, o->new_conn ? "true" : "false", o->poisson ? "true" : "false",
+	       run->conns_opened);
 	lat_json(stdout, "submit_latency_us", &run->submit_lat);
 	putchar(',');
 	lat_json(stdout, "e2e_latency_us", &run->e2e_lat);

@@ -35,6 +35,7 @@ struct eb_opts {
 	double seconds, drain_s;
 	double warmup_s;      /* sending before the measured @seconds, not counted */
 	double rate; /* total submits/s; 0 = closed loop */
+	bool poisson;         /* open loop: exponential gaps (Poisson arrivals), not fixed */
 	bool new_conn;        /* a new TCP + TLS connection per submit (window 1) */
 	bool check;
 };
@@ -84,6 +85,7 @@ struct eb_run {
 	uint64_t next_rcv;    /* round-robin cursor */
 	unsigned snd_cursor;
 	int64_t next_intended; /* open loop: the next send time, ns since t0 */
+	uint64_t rng;          /* --poisson: xorshift64* state */
 	bool windows_full;    /* open loop: a send is due but no sender has room */
 	uint64_t inflight, submitted, received, imdn;
 	uint64_t accepted_measured, received_measured; /* 202s and receipts after the warm-up */
