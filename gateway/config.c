@@ -1,5 +1,6 @@
 #include "gateway/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <stddef.h>
@@ -12,7 +13,7 @@
 #include "gateway/delivery.h"
 #include "gateway/sip/sip_digest.h"
 
-enum opt_type { T_U32, T_BOOL, T_STR, T_ADDR, T_LEVEL };
+enum opt_type { T_U32, T_BOOL, T_STR, T_ADDR, T_LEVEL, T_IP4 };
 
 struct opt {
 	const char *section;
@@ -37,7 +38,8 @@ static const struct opt opts[] = {
 	{ "server", "log_level", T_LEVEL, O(log_level), 0, 0, "info", "debug, info, warn or error" },
 	{ "server", "domain", T_STR, O(domain), 0, 0, "localhost",
 	  "the SIP domain and realm users belong to" },
-	{ "server", "backend", T_STR, O(backend), 0, 0, "uring", "data plane: uring" },
+	{ "server", "backend", T_STR, O(backend), 0, 0, "uring",
+	  "data plane: uring (kernel sockets) or dpdk (own TCP/IP stack on a DPDK port; [dpdk])" },
 	{ "server", "drain_timeout_ms", T_U32, O(drain_timeout_ms), 0, 600000, "10000",
 	  "on SIGTERM, how long in-flight work may take before connections are reset" },
 
@@ -135,6 +137,36 @@ static const struct opt opts[] = {
 	  "pause between two attempts of the same message" },
 	{ "sip", "attempt_timeout_ms", T_U32, O(sip_attempt_timeout_ms), 10, 600000, "32000",
 	  "an attempt without a final answer within this long has failed (RFC 3261 Timer F)" },
+
+	{ "dpdk", "eal_args", T_STR, O(dpdk_eal_args), 0, 0, "-l 0 --in-memory -m 1024",
+	  "DPDK EAL arguments, e.g. adding --vdev=net_tap0,iface=cb0 or -a 0000:3b:00.0" },
+	{ "dpdk", "port", T_STR, O(dpdk_port), 0, 0, "",
+	  "device name (net_tap0, 0000:3b:00.0) or port id; empty = the only port there is" },
+	{ "dpdk", "rx_ring", T_U32, O(dpdk_rx_ring), 64, 32768, "1024",
+	  "RX descriptors per worker queue (fitted to the device)" },
+	{ "dpdk", "tx_ring", T_U32, O(dpdk_tx_ring), 64, 32768, "1024",
+	  "TX descriptors per worker queue (fitted to the device)" },
+	{ "dpdk", "mbufs_per_worker", T_U32, O(dpdk_mbufs_per_worker), 512, 1048576, "8192",
+	  "packet buffers in each worker's pool (at least rx_ring + tx_ring + 2 * burst + 256)" },
+	{ "dpdk", "burst", T_U32, O(dpdk_burst), 1, 64, "32", "RX burst and TX batch size" },
+	{ "dpdk", "tx_retries", T_U32, O(dpdk_tx_retries), 0, 1000, "4",
+	  "extra tries to hand a batch to a full TX ring before its frames are dropped" },
+	{ "dpdk", "paired_queues", T_BOOL, O(dpdk_paired_queues), 0, 0, "false",
+	  "one queue per worker without RSS, for peers that pair queues (memif, ring)" },
+	{ "dpdk", "link_wait_ms", T_U32, O(dpdk_link_wait_ms), 0, 600000, "5000",
+	  "at start, wait this long for the link to come up (then go on, with a warning)" },
+	{ "dpdk", "ip", T_IP4, O(dpdk_ip), 0, 0, "",
+	  "the stack's IPv4 address (required with backend = dpdk)" },
+	{ "dpdk", "netmask", T_IP4, O(dpdk_netmask), 0, 0, "255.255.255.0", "the subnet's mask" },
+	{ "dpdk", "gateway", T_IP4, O(dpdk_gateway), 0, 0, "",
+	  "IPv4 router for peers outside the subnet; empty = on-link peers only" },
+	{ "dpdk", "max_connections", T_U32, O(dpdk_max_connections), 16, 1048576, "1024",
+	  "TCP connections per worker the stack holds, TIME_WAIT included (memory: each has "
+	  "send and receive buffers)" },
+	{ "dpdk", "rcvbuf_bytes", T_U32, O(dpdk_rcvbuf_bytes), 4096, 16777216, "65536",
+	  "receive window per connection" },
+	{ "dpdk", "idle_sleep_us", T_U32, O(dpdk_idle_sleep_us), 0, 100000, "100",
+	  "longest nap of a worker that found no frame; 0 = pure poll mode (a core at 100%)" },
 };
 
 static const char *type_name(enum opt_type t)
@@ -145,6 +177,7 @@ static const char *type_name(enum opt_type t)
 	case T_STR: return "string";
 	case T_ADDR: return "address";
 	case T_LEVEL: return "level";
+	case T_IP4: return "ipv4";
 	}
 	return "?";
 }
@@ -216,6 +249,16 @@ bad_int:
 		if (dp_addr_parse(value, (struct dp_addr *)(void *)field)) {
 			snprintf(err, errlen,
 				 "\"%s\" is not an address (host:port, [v6]:port or *:port)", value);
+			return -EINVAL;
+		}
+		return 0;
+	case T_IP4:
+		if (value[0] == '\0') {
+			((struct in_addr *)(void *)field)->s_addr = 0;
+			return 0;
+		}
+		if (inet_pton(AF_INET, value, field) != 1) {
+			snprintf(err, errlen, "\"%s\" is not an IPv4 address", value);
 			return -EINVAL;
 		}
 		return 0;
@@ -404,15 +447,70 @@ bad:
 	return -EINVAL;
 }
 
+#ifdef COLUMBA_DPDK
+#define BACKENDS "uring, dpdk"
+#else
+#define BACKENDS "uring; dpdk needs a build with libdpdk"
+#endif
+
+/* [server] backend, and [dpdk] when it is the backend. */
+static int check_backend(const struct gw_config *cfg, char *err, size_t errlen)
+{
+	bool dpdk = strcmp(cfg->backend, "dpdk") == 0;
+	uint32_t nm, need;
+
+#ifndef COLUMBA_DPDK
+	dpdk = false;
+#endif
+	if (strcmp(cfg->backend, "uring") != 0 && !dpdk) {
+		snprintf(err, errlen, "[server] backend: \"%s\" is not available (" BACKENDS ")",
+			 cfg->backend);
+		return -EINVAL;
+	}
+	if (!dpdk)
+		return 0;
+	if (cfg->dpdk_ip.s_addr == 0) {
+		snprintf(err, errlen, "[dpdk] ip: backend = dpdk needs the stack's IPv4 address");
+		return -EINVAL;
+	}
+	nm = ntohl(cfg->dpdk_netmask.s_addr);
+	if (nm == 0 || (~nm & (~nm + 1)) != 0) {
+		snprintf(err, errlen, "[dpdk] netmask: not a contiguous mask");
+		return -EINVAL;
+	}
+	if (cfg->dpdk_gateway.s_addr != 0 &&
+	    (cfg->dpdk_gateway.s_addr & cfg->dpdk_netmask.s_addr) !=
+		    (cfg->dpdk_ip.s_addr & cfg->dpdk_netmask.s_addr)) {
+		snprintf(err, errlen, "[dpdk] gateway: outside the subnet of [dpdk] ip");
+		return -EINVAL;
+	}
+	/* Every RX descriptor holds an mbuf; TX, two bursts and the pool's
+	 * cache (256 at most) must fit too (dataplane/dpdk/port.c). */
+	need = cfg->dpdk_rx_ring + cfg->dpdk_tx_ring + 2 * cfg->dpdk_burst + 256;
+	if (cfg->dpdk_mbufs_per_worker < need) {
+		snprintf(err, errlen, "[dpdk] mbufs_per_worker: %u is below rx_ring + tx_ring + "
+			 "2 * burst + 256 = %u", cfg->dpdk_mbufs_per_worker, need);
+		return -EINVAL;
+	}
+	/* The stack listens on its own address or on any. */
+	const struct dp_addr *ls[] = { &cfg->http_listen, &cfg->sip_listen };
+	for (size_t i = 0; i < ARRAY_SIZE(ls); i++) {
+		if (ls[i]->family == AF_INET6 ||
+		    (ls[i]->family == AF_INET && ls[i]->v4.s_addr != cfg->dpdk_ip.s_addr)) {
+			snprintf(err, errlen, "[%s] listen: with backend = dpdk, use *:port or the "
+				 "[dpdk] ip", i == 0 ? "http" : "sip");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int gw_config_finish(struct gw_config *cfg, char *err, size_t errlen)
 {
 	if (parse_digest_algs(cfg, err, errlen))
 		return -EINVAL;
-	if (strcmp(cfg->backend, "uring") != 0) {
-		snprintf(err, errlen, "[server] backend: \"%s\" is not available (uring)",
-			 cfg->backend);
+	if (check_backend(cfg, err, errlen))
 		return -EINVAL;
-	}
 	if (cfg->state_dir[0] == '\0') {
 		snprintf(err, errlen, "[server] state_dir: must not be empty");
 		return -EINVAL;
@@ -519,6 +617,14 @@ void gw_config_dump(const struct gw_config *cfg, FILE *out)
 		case T_BOOL: fprintf(out, "%s\n", *(const bool *)(const void *)field ? "true" : "false"); break;
 		case T_STR: fprintf(out, "%s\n", field); break;
 		case T_LEVEL: fprintf(out, "%s\n", levels[*(const enum log_level *)(const void *)field]); break;
+		case T_IP4: {
+			const struct in_addr *a = (const struct in_addr *)(const void *)field;
+			if (a->s_addr == 0)
+				fputc('\n', out);
+			else
+				fprintf(out, "%s\n", inet_ntop(AF_INET, a, buf, sizeof(buf)));
+			break;
+		}
 		case T_ADDR: {
 			const struct dp_addr *a = (const struct dp_addr *)(const void *)field;
 			if (a->family == AF_UNSPEC)

@@ -11,6 +11,7 @@
 #define COLUMBA_GATEWAY_CONFIG_H
 
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ struct gw_config {
 	bool pin_workers;
 	enum log_level log_level;
 	char domain[256];
-	char backend[16];          /* "uring" */
+	char backend[16];          /* "uring" or "dpdk" (built with DPDK) */
 	uint32_t drain_timeout_ms;
 
 	/* [http] */
@@ -86,6 +87,21 @@ struct gw_config {
 	uint32_t sip_delivery_attempts;  /* per flow, then parked until a REGISTER */
 	uint32_t sip_retry_interval_ms;
 	uint32_t sip_attempt_timeout_ms; /* no final answer within: the attempt failed */
+
+	/* [dpdk] (backend = dpdk; docs/dpdk.md) */
+	char dpdk_eal_args[1024];
+	char dpdk_port[64];              /* device name or port id; empty: the only port */
+	uint32_t dpdk_rx_ring;
+	uint32_t dpdk_tx_ring;
+	uint32_t dpdk_mbufs_per_worker;
+	uint32_t dpdk_burst;
+	uint32_t dpdk_tx_retries;
+	bool dpdk_paired_queues;
+	uint32_t dpdk_link_wait_ms;
+	struct in_addr dpdk_ip, dpdk_netmask, dpdk_gateway; /* 0: unset */
+	uint32_t dpdk_max_connections;   /* per worker, TIME_WAIT included */
+	uint32_t dpdk_rcvbuf_bytes;
+	uint32_t dpdk_idle_sleep_us;
 
 	/* Derived by gw_config_finish(). */
 	char store_dir[PATH_MAX];   /* <state_dir>/store */

@@ -183,6 +183,7 @@ struct gw_server {
 	struct http_router admin; /* loopback admin routes */
 	struct gw_worker *workers;
 	unsigned n_workers;
+	const struct dp_backend_ops *backend; /* [server] backend; NULL: uring */
 	struct st_store *store;
 	struct gw_authd *authd;
 	char dummy_phc[GW_AUTH_PHC_MAX]; /* verified for unknown users (timing) */

@@ -27,6 +27,9 @@
 #include "columba_config.h"
 #include "dataplane/tls/tls.h"
 #include "dataplane/uring/uring.h"
+#ifdef COLUMBA_DPDK
+#include "dataplane/dpdk/backend.h"
+#endif
 #include "gateway/admin.h"
 #include "gateway/gw.h"
 #include "gateway/sipconn.h"
@@ -152,6 +155,48 @@ static void reload_certificates(struct gw_server *srv)
 	log_info("tls", "reload_requested workers=%u cert=%s", srv->n_workers, srv->cfg.cert_file);
 }
 
+static bool srv_backend_is_dpdk;
+
+#ifdef COLUMBA_DPDK
+/* backend = dpdk: the EAL and the port, before the workers (backend.h). */
+static int start_dpdk(struct gw_server *srv)
+{
+	const struct gw_config *cfg = &srv->cfg;
+	struct dpdk_be_cfg bc = {
+		.port = {
+			.eal_args = cfg->dpdk_eal_args,
+			.port = cfg->dpdk_port,
+			.workers = (uint16_t)srv->n_workers,
+			.rx_ring = (uint16_t)cfg->dpdk_rx_ring,
+			.tx_ring = (uint16_t)cfg->dpdk_tx_ring,
+			.mbufs_per_worker = cfg->dpdk_mbufs_per_worker,
+			.burst = (uint16_t)cfg->dpdk_burst,
+			.tx_retries = (uint16_t)cfg->dpdk_tx_retries,
+			.paired_queues = cfg->dpdk_paired_queues,
+		},
+		.ip = cfg->dpdk_ip,
+		.netmask = cfg->dpdk_netmask,
+		.gateway = cfg->dpdk_gateway,
+		.link_wait_ms = cfg->dpdk_link_wait_ms,
+		.max_conns = cfg->dpdk_max_connections,
+		.rcvbuf_bytes = cfg->dpdk_rcvbuf_bytes,
+		.idle_sleep_us = cfg->dpdk_idle_sleep_us,
+	};
+	int r;
+
+	if (srv->n_workers > DPDK_QUEUES_MAX) {
+		log_error("main", "dpdk_too_many_workers workers=%u max=%u", srv->n_workers,
+			  DPDK_QUEUES_MAX);
+		return -EINVAL;
+	}
+	r = dpdk_backend_start(&bc);
+	if (r)
+		return r;
+	srv->backend = &dp_dpdk_ops;
+	return 0;
+}
+#endif
+
 /*
  * Is the address free for us? The listeners use SO_REUSEPORT (one socket
  * per worker), which would also let a second columbad bind the same port
@@ -160,6 +205,8 @@ static void reload_certificates(struct gw_server *srv)
  */
 static int probe_listen(const struct dp_addr *a)
 {
+	if (srv_backend_is_dpdk)
+		return 0; /* the stack's ports are not the kernel's */
 	struct sockaddr_storage ss;
 	socklen_t slen;
 	int one = 1, fd, r = 0;
@@ -315,6 +362,17 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+#ifdef COLUMBA_DPDK
+	if (strcmp(cfg->backend, "dpdk") == 0) {
+		/* Before any thread starts: only the dpdk workers take net_tap's
+		 * receive signal (dataplane/dpdk/backend.h); elsewhere it would
+		 * interrupt system calls. */
+		sigset_t io;
+
+		dpdk_be_signals(&io);
+		pthread_sigmask(SIG_BLOCK, &io, NULL);
+	}
+#endif
 	signal(SIGPIPE, SIG_IGN);
 
 	if (gw_api_routes(&srv)) {
@@ -334,6 +392,25 @@ int main(int argc, char **argv)
 	srv.workers = calloc(srv.n_workers, sizeof(*srv.workers));
 	if (!srv.workers)
 		return 1;
+#ifdef COLUMBA_DPDK
+	if (strcmp(cfg->backend, "dpdk") == 0) {
+		srv_backend_is_dpdk = true;
+		r = start_dpdk(&srv);
+		if (r) {
+			log_error("main", "dpdk_start_failed err=%d (%s)", r, strerror(-r));
+			return 1;
+		}
+	}
+#endif
+	/* The stack serves only its own address: a loopback admin listener
+	 * has nowhere to be with backend = dpdk. */
+	bool admin_on = cfg->admin_enabled;
+	if (admin_on && srv_backend_is_dpdk && cfg->admin_listen.family == AF_INET &&
+	    (ntohl(cfg->admin_listen.v4.s_addr) >> 24) == 127) {
+		log_warn("main", "admin_off reason=\"backend dpdk has no loopback: set [http] "
+				 "admin_listen to *:port (firewall it) to serve /metrics\"");
+		admin_on = false;
+	}
 	/* A columbad killed a moment ago leaves its listening sockets to the
 	 * kernel's io_uring teardown for a few tens of ms: give a supervisor's
 	 * immediate restart up to 2 s before calling the port taken. */
@@ -391,7 +468,7 @@ int main(int argc, char **argv)
 			return EXIT_CONFIG;
 		}
 		/* The admin listener lives on worker 0 only: it is not a hot path. */
-		if (i == 0 && cfg->admin_enabled) {
+		if (i == 0 && admin_on) {
 			r = dp_worker_listen(&srv.workers[i].dw, &cfg->admin_listen, &gw_conn_handler,
 					     &admin_l);
 			if (r) {
@@ -449,7 +526,7 @@ int main(int argc, char **argv)
 			 cfg->sip_listen.family == AF_UNSPEC ?
 				 (snprintf(sa, sizeof(sa), "*:%u", cfg->sip_listen.port), sa) :
 				 dp_addr_format(&cfg->sip_listen, sa, sizeof(sa)),
-			 cfg->admin_enabled ? dp_addr_format(&cfg->admin_listen, b, sizeof(b)) : "off",
+			 admin_on ? dp_addr_format(&cfg->admin_listen, b, sizeof(b)) : "off",
 			 cfg->state_dir, tls_library_version(), tls_library_asm() ? "on" : "off");
 	}
 
@@ -481,6 +558,10 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < srv.n_workers; i++)
 		gw_worker_fini(&srv.workers[i]);
 	free(srv.workers);
+#ifdef COLUMBA_DPDK
+	if (srv_backend_is_dpdk)
+		dpdk_backend_stop();
+#endif
 	http_router_free(&srv.api);
 	http_router_free(&srv.admin);
 	tls_thread_fini();

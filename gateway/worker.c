@@ -178,7 +178,8 @@ int gw_worker_init(struct gw_worker *gw, struct gw_server *srv, unsigned id,
 	hooks.arg = gw;
 	/* Worker 0 runs on the CPU after the first so the store thread and
 	 * the main thread keep CPU 0 when there are at least two. */
-	r = dp_worker_init(&gw->dw, id, cpu, &dp_uring_ops, &lim, &hooks);
+	r = dp_worker_init(&gw->dw, id, cpu, srv->backend ? srv->backend : &dp_uring_ops, &lim,
+			   &hooks);
 	if (r) {
 		snprintf(err, errlen, "worker %u: data plane set-up failed: %s", id, strerror(-r));
 		goto fail;
