@@ -283,12 +283,16 @@ static void dk_fini(struct dp_worker *w)
 		/* Frames the last turn batched: the pool wants every mbuf back
 		 * before the port closes. */
 		dpdk_tx_flush(&k->txq);
+		const struct net_stats *ns = net_stats(k->st);
+
 		log_info("dpdk", "worker_stats worker=%u rx_frames=%" PRIu64 " tx_frames=%" PRIu64
 				 " tx_dropped=%" PRIu64 " tx_nombuf=%" PRIu64 " rx_bad_cksum=%" PRIu64
-				 " tcp_retransmits=%" PRIu64 " tcp_ooo=%" PRIu64,
-			 w->id, net_stats(k->st)->rx_frames, net_stats(k->st)->tx_frames,
-			 k->txq.dropped, k->tx_nombuf, k->rx_bad_cksum,
-			 net_stats(k->st)->tcp_retransmits, net_stats(k->st)->tcp_ooo_segs);
+				 " tcp_retransmits=%" PRIu64 " tcp_ooo=%" PRIu64
+				 " tcp_cookies_sent=%" PRIu64 " tcp_cookies_accepted=%" PRIu64
+				 " tcp_cookies_rejected=%" PRIu64,
+			 w->id, ns->rx_frames, ns->tx_frames, k->txq.dropped, k->tx_nombuf,
+			 k->rx_bad_cksum, ns->tcp_retransmits, ns->tcp_ooo_segs,
+			 ns->tcp_cookies_sent, ns->tcp_cookies_accepted, ns->tcp_cookies_rejected);
 	}
 	pool_fini(&k->conns);
 	free(k->mem);

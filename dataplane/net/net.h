@@ -104,7 +104,8 @@ struct net_config {
 	uint32_t max_listeners;     /* 8 */
 	uint32_t sndbuf_bytes;      /* 65536 per connection */
 	uint32_t rcvbuf_bytes;      /* 65536 per connection */
-	uint32_t syn_backlog;       /* 256 half-open connections; beyond: SYN cookies */
+	uint32_t syn_backlog;       /* 256 half-open connections (at most max_conns / 2);
+				       beyond, or with the table full: SYN cookies */
 	uint32_t arp_entries;       /* 64 */
 
 	uint32_t arp_timeout_ms;    /* 60000: a resolved entry's life */

@@ -34,6 +34,10 @@ static bool config_fill(struct net_config *c)
 	DEF(keepalive_probes, 9);
 	DEF(challenge_acks_per_s, 1000);
 #undef DEF
+	/* Half-open connections may take at most half the table: the rest stays
+	 * for established ones, which a SYN flood must not lock out. */
+	if (c->syn_backlog > c->max_conns / 2)
+		c->syn_backlog = c->max_conns / 2 ? c->max_conns / 2 : 1;
 	if (c->mtu < 576 || c->mtu > 9000)
 		return false;
 	if (c->max_conns > (1u << 20) || c->max_listeners > 1024 || c->arp_entries > 4096)

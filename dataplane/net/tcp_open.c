@@ -165,8 +165,12 @@ void tcp__listen_input(struct net_stack *st, struct net_listener *l, struct tcp_
 		return;
 	}
 	s = tcp__alloc(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
-	if (!s)
+	if (!s) {
+		/* The table is full: a cookie keeps no state and still lets the
+		 * peer in once a slot frees (RFC 4987 §3.6). */
+		tcp__cookie_synack(st, seg);
 		return;
+	}
 	st->stats.tcp_passive_opens++;
 	s->passive = true;
 	s->listen_arg = l->arg;

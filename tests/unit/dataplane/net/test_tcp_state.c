@@ -790,6 +790,43 @@ static void test_window_scale_and_timestamps(void **state)
 	assert_int_equal(h.ntx, 1);
 }
 
+/*
+ * A flood with a backlog configured as large as the table: half-open
+ * connections take at most half of it, later SYNs get cookies, and a
+ * cookie's ACK still finds a slot (the regression: the table filled with
+ * half-open connections, no cookie went out, every new SYN was dropped).
+ */
+static void test_syn_flood_backlog_capped(void **state)
+{
+	struct net_config c;
+	struct nt_seg syn = nt_seg(PISS, 0, TH_SYN), sa, ack;
+
+	(void)state;
+	nt_default_config(&c);
+	c.max_conns = 8;
+	c.syn_backlog = 256;
+	start(&c);
+	syn.mss = 1460;
+	for (uint16_t p = 0; p < 40; p++) {
+		syn.sport = (uint16_t)(41000 + p);
+		assert_int_equal(nt_send(&h, &syn), 0);
+	}
+	assert_int_equal(h.st->n_syn_rcvd, 4);
+	assert_int_equal(net_stats(h.st)->tcp_cookies_sent, 36);
+	/* a legitimate client answers its cookie: it gets a connection */
+	nt_clear(&h);
+	syn.sport = 40001;
+	assert_int_equal(nt_send(&h, &syn), 0);
+	sa = nt_tx_seg(&h, 0);
+	assert_int_equal(sa.flags, TH_SYN | TH_ACK);
+	ack = nt_seg(PISS + 1, sa.seq + 1, TH_ACK);
+	ack.sport = 40001;
+	assert_int_equal(nt_send(&h, &ack), 0);
+	assert_int_equal(net_stats(h.st)->tcp_cookies_accepted, 1);
+	assert_non_null(conn(40001));
+	assert_int_equal(conn(40001)->state, TCP_ESTABLISHED);
+}
+
 static void test_syn_cookies(void **state)
 {
 	struct net_config c;
@@ -1075,12 +1112,14 @@ static void test_table_full_reuses_time_wait(void **state)
 	assert_int_equal(nt_send(&h, &syn), 0);
 	assert_null(conn(40000));
 	assert_non_null(conn(40001));
-	/* Now really full: a third SYN gets nothing. */
+	/* Now really full: a third SYN gets a SYN cookie and no state (it
+	 * gets in once a slot frees). */
 	nt_clear(&h);
 	syn.sport = 40002;
 	assert_int_equal(nt_send(&h, &syn), 0);
 	assert_null(conn(40002));
-	assert_int_equal(net_stats(h.st)->tcp_drop_no_memory, 1);
+	assert_int_equal(net_stats(h.st)->tcp_cookies_sent, 1);
+	assert_int_equal(nt_tx_seg(&h, 0).flags, TH_SYN | TH_ACK);
 }
 
 static void test_time_wait_not_reused_before_closed_event(void **state)
@@ -1221,6 +1260,7 @@ int main(void)
 		T(test_keepalive),
 		T(test_window_scale_and_timestamps),
 		T(test_syn_cookies),
+		T(test_syn_flood_backlog_capped),
 		T(test_window_edges),
 		T(test_send_eagain_and_drain),
 		T(test_closed_port_and_refused_accept),
