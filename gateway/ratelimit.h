@@ -89,7 +89,5 @@ int64_t rl_peek(const struct rl_table *t, uint64_t key, uint64_t now_ms, uint32_
  */
 void rl_refund(struct rl_table *t, uint64_t key, uint32_t cost);
 
-/* rl_siphash24 - SipHash-2-4 of @data under the 128-bit key (k0, k1); exposed for tests. */
-uint64_t rl_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
 
 #endif

@@ -1,59 +1,14 @@
 /*
- * SipHash-2-4 (Aumasson and Bernstein): a keyed hash, so an attacker who
- * does not know the stack's secret can neither predict ISNs (RFC 6528),
- * forge SYN cookies (RFC 4987) nor aim many flows at one bucket of the
- * connection table.
+ * The stack's keyed hash: SipHash-2-4 (base/siphash.h) under the stack's
+ * secret, so an attacker who does not know it can neither predict ISNs
+ * (RFC 6528), forge SYN cookies (RFC 4987) nor aim many flows at one
+ * bucket of the connection table.
  */
 #include "dataplane/net/net-int.h"
 
-static inline uint64_t rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-static inline uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-#define SIPROUND                                                        \
-	do {                                                            \
-		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32); \
-		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                  \
-		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                  \
-		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32); \
-	} while (0)
+#include "base/siphash.h"
 
 uint64_t net__siphash(const uint8_t key[16], const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	uint64_t k0 = le64(key), k1 = le64(key + 8);
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-	uint64_t b = (uint64_t)len << 56, m;
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		m = le64(p + i);
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (size_t j = 0; i + j < len; j++)
-		b |= (uint64_t)p[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	return siphash24_key(key, data, len);
 }
