@@ -384,21 +384,26 @@ def skip_reason():
     return None
 
 
+def run_inner_in_netns(path):
+    """Run the test file @path with --inner in a new network namespace (gone
+    when its last process exits) and exit with its status; 77 if none can be
+    made. unshare(1) --net, not `ip netns exec`: the latter also remounts /
+    and /sys, which fails where / is not a mount point (a chroot, some CI
+    runners)."""
+    if subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
+        print("SKIP: cannot create a network namespace (unshare --net)")
+        sys.exit(77)
+    sys.exit(subprocess.call(["unshare", "--net", "--", sys.executable,
+                              os.path.abspath(path), "--inner"] + sys.argv[1:]))
+
+
 def outer():
-    """Run this file inside a new network namespace (gone when it exits)."""
+    """Run this file inside a new network namespace."""
     why = skip_reason()
     if why:
         print("SKIP: " + why)
         sys.exit(77)
-    # unshare(1) --net, not `ip netns exec`: the latter also remounts / and
-    # /sys, which fails where / is not a mount point (a chroot, some CI
-    # runners). The namespace goes away with the last process in it.
-    if subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
-        print("SKIP: cannot create a network namespace (unshare --net)")
-        sys.exit(77)
-    rc = subprocess.call(["unshare", "--net", "--", sys.executable,
-                          os.path.abspath(__file__), "--inner"] + sys.argv[1:])
-    sys.exit(rc)
+    run_inner_in_netns(__file__)
 
 
 if __name__ == "__main__":

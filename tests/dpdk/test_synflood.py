@@ -22,6 +22,7 @@ line carries tcp_cookies_sent (the stack's counter), that is checked too.
 Needs root, /dev/net/tun, a DPDK build (COLUMBA_DPDK=1) and SYNFLOOD (the
 tool's path, from meson); exits 77 otherwise.
 """
+import json
 import os
 import re
 import subprocess
@@ -48,9 +49,18 @@ CURL_START_S = 1.0            # into the flood: the backlog is full by then
 MAX_CONNS = int(os.environ.get("COLUMBA_SYNFLOOD_MAX_CONNS", "1024"))
 
 
+def link_info(ifname):
+    """`ip -j -s link show` of @ifname: netlink answers for this network
+    namespace (/sys/class/net would show the parent's, as unshare --net
+    does not remount /sys)."""
+    r = tdb.sh("ip", "-j", "-s", "link", "show", "dev", ifname)
+    return json.loads(r.stdout)[0]
+
+
 def read_stat(ifname, name):
-    with open("/sys/class/net/%s/statistics/%s" % (ifname, name)) as f:
-        return int(f.read())
+    """tx_packets, tx_dropped, ... of @ifname."""
+    direction, _, field = name.partition("_")
+    return int(link_info(ifname)["stats64"][direction][field])
 
 
 def stack_mac():
@@ -59,8 +69,7 @@ def stack_mac():
     m = re.search(r"lladdr ([0-9a-f:]{17})", r.stdout)
     if m:
         return m.group(1)
-    with open("/sys/class/net/%s/address" % tdb.DPDK_IF) as f:
-        return f.read().strip()
+    return link_info(tdb.DPDK_IF)["address"]
 
 
 class SynFlood(unittest.TestCase):
@@ -189,21 +198,12 @@ def skip_reason():
 
 
 def outer():
-    """Create the namespace, run this file inside it, delete it."""
+    """Run this file inside a new network namespace."""
     why = skip_reason()
     if why:
         print("SKIP: " + why)
         sys.exit(77)
-    ns = "cbsf%d" % os.getpid()
-    if tdb.sh("ip", "netns", "add", ns, check=False).returncode != 0:
-        print("SKIP: cannot create a network namespace")
-        sys.exit(77)
-    try:
-        rc = subprocess.call(["ip", "netns", "exec", ns, sys.executable,
-                              os.path.abspath(__file__), "--inner"] + sys.argv[1:])
-    finally:
-        tdb.sh("ip", "netns", "del", ns, check=False)
-    sys.exit(rc)
+    tdb.run_inner_in_netns(__file__)
 
 
 if __name__ == "__main__":
