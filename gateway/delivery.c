@@ -496,7 +496,9 @@ bool gw_dlv_response(struct gw_sipconn *sc, const struct sip_msg *m)
 		return true; /* provisional: the attempt timer keeps running */
 	if (m->status < 300) {
 		atomic_fetch_add_explicit(&sc->gw->stats.dlv_delivered, 1, memory_order_relaxed);
-		log_info("sip", "delivered flow=%llx id=%s attempt=%u", (unsigned long long)sc->flow,
+		/* One line per message: debug, not info (the hot path; the
+		 * counters in /metrics say how many). */
+		log_debug("sip", "delivered flow=%llx id=%s attempt=%u", (unsigned long long)sc->flow,
 			 tx->id26, tx->attempts);
 		tx_mark(tx, ST_OP_DELIVERED, 0);
 	} else if (m->status == 408 || m->status == 480 || m->status == 503) {

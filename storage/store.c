@@ -264,7 +264,9 @@ uint32_t st_chan_notices(struct st_chan *c, uint64_t *flows, uint32_t n, bool *l
 	void *v[64];
 	uint32_t got = 0;
 
-	*lost = atomic_exchange_explicit(&c->note_lost, false, memory_order_acq_rel);
+	/* Called every loop turn: read the shared flag, write it only when set. */
+	*lost = atomic_load_explicit(&c->note_lost, memory_order_acquire) &&
+		atomic_exchange_explicit(&c->note_lost, false, memory_order_acq_rel);
 	while (got < n) {
 		uint32_t want = n - got < ARRAY_SIZE(v) ? n - got : (uint32_t)ARRAY_SIZE(v);
 		uint32_t k = ring_dequeue_burst(&c->note, v, want);
