@@ -16,6 +16,7 @@ same delay. The random generator is seeded: a run is reproducible as far as
 timing allows. Prints "ready" once the tap exists; runs until killed (or
 until its stdin closes), then prints the counts.
 """
+import errno
 import fcntl
 import heapq
 import os
@@ -50,7 +51,7 @@ def main():
     pk.setblocking(False)
     pk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     pk.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
-    counts = {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0}
+    counts = {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0, "down": 0}
     heap = []  # (due, seq, out, frame)
     seq = 0
     print("ready", flush=True)
@@ -101,6 +102,14 @@ def main():
                     try:
                         frame, addr = pk.recvfrom(65536)
                     except BlockingIOError:
+                        break
+                    except OSError as e:
+                        # The port's interface went down (columbad stopped
+                        # or restarts): the kernel reports it once on the
+                        # socket; frames flow again when it is back up.
+                        if e.errno != errno.ENETDOWN:
+                            raise
+                        counts["down"] += 1
                         break
                     if addr[2] != PACKET_OUTGOING:  # not our own writes
                         schedule(frame, "tap")

@@ -245,6 +245,12 @@ class Exchanges:
         n = 4000
         raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        # The client writes all its requests before it reads: its own send
+        # buffer must hold what columbad has not read yet (once columbad's
+        # send queue is full it stops reading). Linux sizes an unset buffer
+        # from the congestion window, which stays small on the impaired
+        # link, and sendall() then waited for a reader that never came.
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         raw.settimeout(self.timeout)
         raw.connect((STACK_IP, d.port))
         s = d.tls_context().wrap_socket(raw, server_hostname="localhost")
