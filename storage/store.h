@@ -300,6 +300,8 @@ struct st_stats {
 	uint64_t batches, requests, wal_records, wal_bytes, wal_failures, commits;
 	uint64_t expired, purged, checkpoints, map_grows, auth_failures;
 	uint64_t parked; /* messages waiting for delivery, as of the last LMDB commit */
+	/* queue_depth_max checks answered from the cached count / by a walk */
+	uint64_t depth_cached, depth_walks;
 	/* Time spent (ns): executing requests in the txn, in the WAL append
 	 * (write + fdatasync), in the LMDB commit, in expiry passes. */
 	uint64_t exec_ns, wal_ns, commit_ns, expiry_ns, expiry_max_pass_ns;

@@ -54,6 +54,7 @@ int st__apply_pending(struct st_store *s)
 	MDB_txn *txn;
 	int rc;
 
+	st__depth_forget(s); /* LMDB gets what the cache never saw */
 	for (;;) {
 		if ((rc = st_db_err(mdb_txn_begin(s->db.env, NULL, 0, &txn))))
 			return rc;
@@ -174,6 +175,7 @@ int st__parent_commit(struct st_store *s)
 			st_store_checkpoint(s);
 		return 0;
 	}
+	st__depth_forget(s); /* LMDB is back where the parent began */
 	to_pending(s);
 	/* A full map just needs a bigger one and a re-apply. */
 	if (rc == -EFBIG && st_db_grow(&s->db) == 0) {
@@ -198,6 +200,7 @@ static int parent_rollback(struct st_store *s, bool grow)
 {
 	int rc = 0;
 
+	st__depth_forget(s); /* the counts included what is undone now */
 	if (s->ptxn) {
 		BUG_ON(!pthread_equal(s->ptxn_thread, pthread_self()));
 		mdb_txn_abort(s->ptxn);
@@ -374,6 +377,8 @@ int st__replay_record(struct st_store *s, uint64_t seq, const uint8_t *payload, 
 {
 	struct st_mutlog rec = { .buf = (uint8_t *)payload, .len = len, .cap = len, .count = 1 };
 	int rc;
+
+	st__depth_forget(s); /* the record's changes bypass the cache */
 
 	for (;;) {
 		if (!s->ptxn) {

@@ -35,6 +35,22 @@ struct st_status_rec {
 	uint8_t idem_tag[ST_TAG_LEN];
 };
 
+/*
+ * Parked entries per recipient tag, cached for the queue_depth_max check
+ * (which otherwise walks up to queue_depth_max keys on every enqueue). Only
+ * the store's thread touches it. It mirrors the parent transaction: the
+ * puts and deletes of recipient index entries adjust it, and anything that
+ * undoes or bypasses them (a rollback, a failed commit, a re-apply, WAL
+ * replay) empties it, so a miss simply walks again. Direct-mapped: a tag is
+ * a MAC, its first bytes are uniform.
+ */
+#define ST_DEPTH_SLOTS 1024
+struct st_depth_slot {
+	uint8_t tag[ST_TAG_LEN];
+	uint32_t depth;            /* exact, or a lower bound when !exact */
+	bool valid, exact;
+};
+
 /* Flows (devices) one user may have bound at once; a further one replaces
  * the binding that expires first. */
 #define ST_LOC_PER_USER 8
@@ -93,6 +109,7 @@ struct st_store {
 	struct st_mutlog pending;  /* durable in the WAL, not yet in LMDB */
 	uint64_t pending_seq;
 	struct st_locmap loc;
+	struct st_depth_slot depth[ST_DEPTH_SLOTS];
 	/* Users with new parked messages since the last flush (their name
 	 * tags under the current key); notices go out once that is durable. */
 	uint8_t (*wake)[ST_TAG_LEN];
@@ -126,6 +143,8 @@ static inline uint64_t st__now(struct st_store *s)
 	return s->cfg.clock_ms(s->cfg.clock_ctx);
 }
 
+/* store_msg.c: forget every cached queue depth (the transaction was undone). */
+void st__depth_forget(struct st_store *s);
 /* store_msg.c: execute one request inside the batch transaction (dispatcher). */
 int st__exec(struct st_store *s, MDB_txn *txn, struct st_req *req);
 /* A user name of 1..ST_NAME_MAX bytes. */

@@ -134,6 +134,35 @@ bad:
  * @rcpt_tag: the recipient's tag under the current key if @tag_known (saves
  * an HMAC), else filled in here.
  */
+static struct st_depth_slot *depth_slot(struct st_store *s, const uint8_t tag[ST_TAG_LEN])
+{
+	uint32_t h;
+
+	memcpy(&h, tag, sizeof(h));
+	return &s->depth[h & (ST_DEPTH_SLOTS - 1)];
+}
+
+/* A recipient index entry under @tag was added (@added) or removed. */
+static void depth_note(struct st_store *s, const uint8_t tag[ST_TAG_LEN], bool added)
+{
+	struct st_depth_slot *d = depth_slot(s, tag);
+
+	if (!d->valid || memcmp(d->tag, tag, ST_TAG_LEN) != 0)
+		return;
+	if (added)
+		d->depth++;
+	else if (d->exact && d->depth > 0)
+		d->depth--;
+	else
+		d->valid = false; /* a lower bound minus one is no bound */
+}
+
+void st__depth_forget(struct st_store *s)
+{
+	for (uint32_t i = 0; i < ST_DEPTH_SLOTS; i++)
+		s->depth[i].valid = false;
+}
+
 static int msg_put(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, const struct st_id *id,
 		   uint8_t rec_flags, const struct st_str *sender, const struct st_str *rcpt,
 		   const struct st_str *text, uint64_t now, uint64_t expires, uint8_t rcpt_tag[ST_TAG_LEN],
@@ -168,6 +197,7 @@ static int msg_put(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, cons
 	memcpy(key + ST_TAG_LEN, id->b, ST_ID_LEN);
 	if ((rc = st_db_put(&s->db, txn, log, ST_DB_RCPT, key, 32, "", 0)))
 		return rc;
+	depth_note(s, rcpt_tag, true);
 	exp_key(key, expires, id);
 	return st_db_put(&s->db, txn, log, ST_DB_EXP, key, 24, &kind, 1);
 }
@@ -222,20 +252,28 @@ int st_notify_decode(const struct st_str *text, struct st_notify *out)
 }
 
 /*
- * Parked messages for the recipient tag @rtag, counting at most @limit
- * (the walk stops there, so a full queue costs O(limit), an ordinary one
- * O(its length)). Entries sealed under an older key id carry another tag
- * and are not counted: after a rotation a queue may briefly hold more.
+ * Parked messages for the recipient tag @rtag, counting at most @limit: the
+ * cached count when there is one, otherwise a walk that stops at @limit (a
+ * full queue then costs O(limit), an ordinary one O(its length)) and fills
+ * the cache. Entries sealed under an older key id carry another tag and are
+ * not counted: after a rotation a queue may briefly hold more.
  */
 static int rcpt_depth(struct st_store *s, MDB_txn *txn, const uint8_t rtag[ST_TAG_LEN],
 		      uint32_t limit, uint32_t *depth)
 {
+	struct st_depth_slot *slot = depth_slot(s, rtag);
 	uint8_t key[32];
 	MDB_cursor *c;
 	MDB_val k, d;
 	uint32_t n = 0;
 	int rc;
 
+	if (slot->valid && memcmp(slot->tag, rtag, ST_TAG_LEN) == 0) {
+		s->stats.depth_cached++;
+		*depth = slot->depth;
+		return 0;
+	}
+	s->stats.depth_walks++;
 	rc = st_db_err(mdb_cursor_open(txn, s->db.dbi[ST_DB_RCPT], &c));
 	if (rc)
 		return rc;
@@ -252,6 +290,10 @@ static int rcpt_depth(struct st_store *s, MDB_txn *txn, const uint8_t rtag[ST_TA
 	mdb_cursor_close(c);
 	if (rc && rc != MDB_NOTFOUND)
 		return st_db_err(rc);
+	memcpy(slot->tag, rtag, ST_TAG_LEN);
+	slot->depth = n;
+	slot->exact = n < limit;
+	slot->valid = true;
 	*depth = n;
 	return 0;
 }
@@ -389,6 +431,8 @@ int st__msg_finish(struct st_store *s, MDB_txn *txn, struct st_mutlog *log, cons
 	if ((rc = st_db_del(&s->db, txn, log, ST_DB_MSG, id->b, ST_ID_LEN)) ||
 	    ((rc = st_db_del(&s->db, txn, log, ST_DB_RCPT, key, 32)) && rc != -ENOENT))
 		goto out;
+	if (rc == 0)
+		depth_note(s, key, false);
 	rc = 0;
 	if (h.flags & ST_REC_F_NOTIFY)
 		goto out; /* notifications have no status and beget none */
@@ -547,7 +591,9 @@ out:
 	/* Not logged, like expiry: a function of the state, redone if a crash loses it. */
 	for (uint32_t i = 0; rc == 0 && i < ndangling; i++) {
 		int drc = st_db_del(&s->db, txn, NULL, ST_DB_RCPT, dangling[i], 32);
-		if (drc && drc != -ENOENT)
+		if (drc == 0)
+			depth_note(s, dangling[i], false);
+		else if (drc != -ENOENT)
 			rc = drc;
 	}
 	return rc;

@@ -92,6 +92,30 @@ static void test_queue_depth(void **state)
 	assert_int_equal(st_test_mark(s, ST_OP_DELIVERED, &ids[0], 0), 0);
 	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "room again", NULL, 0, &extra), 0);
 	assert_int_equal(stream(s, "quinn", msgs, 8, buf, sizeof(buf)), 3);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "full again", NULL, 0, NULL), -EDQUOT);
+	/* A failure frees a place; an expiry too. */
+	assert_int_equal(st_test_mark(s, ST_OP_FAILED, &ids[1], 1), 0);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "short-lived", NULL, 1000, NULL), 0);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "no room", NULL, 0, NULL), -EDQUOT);
+	clk.now_ms += 1000;
+	assert_int_equal(st_expire_run(s, 100), 1);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "in its place", NULL, 0, NULL), 0);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "no room", NULL, 0, NULL), -EDQUOT);
+	assert_int_equal(stream(s, "quinn", msgs, 8, buf, sizeof(buf)), 3);
+	/* After the first count, the checks used the cached depth. */
+	struct st_stats st;
+	st_store_stats(s, &st);
+	assert_true(st.depth_cached >= 8);
+	st_store_close(s);
+	/* Reopened, the count starts from the database again. */
+	cfg.keyring = st_test_keyring(1, 9); /* the store owned the first one */
+	assert_int_equal(st_store_open(&s, &cfg), 0);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "still full", NULL, 0, NULL), -EDQUOT);
+	st_store_stats(s, &st);
+	assert_int_equal(st.depth_walks, 1);
+	assert_int_equal(st_test_mark(s, ST_OP_DELIVERED, &ids[2], 0), 0);
+	assert_int_equal(st_test_enqueue(s, "rita", "quinn", "after restart", NULL, 0, NULL), 0);
+	assert_int_equal(stream(s, "quinn", msgs, 8, buf, sizeof(buf)), 3);
 	st_store_close(s);
 }
 
