@@ -45,6 +45,7 @@ struct dk_worker {
 	void *mem;
 	uint16_t q;
 	bool registered, started;
+	uint64_t rx_last_us;   /* when a burst last brought frames */
 	uint32_t limit;        /* send queue limit */
 	struct dpdk_txq txq;
 	struct pool conns;
