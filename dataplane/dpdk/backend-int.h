@@ -46,6 +46,10 @@ struct dk_worker {
 	uint16_t q;
 	bool registered, started;
 	uint64_t rx_last_us;   /* when a burst last brought frames */
+	/* Poll busyness: the time of loop turns that moved frames or
+	 * completions (naps and empty turns excluded), since start_us. */
+	uint64_t start_us, turn_us, busy_us;
+	bool turn_busy;
 	uint32_t limit;        /* send queue limit */
 	struct dpdk_txq txq;
 	struct pool conns;

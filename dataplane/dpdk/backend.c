@@ -293,6 +293,9 @@ static void dk_fini(struct dp_worker *w)
 			 w->id, ns->rx_frames, ns->tx_frames, k->txq.dropped, k->tx_nombuf,
 			 k->rx_bad_cksum, ns->tcp_retransmits, ns->tcp_ooo_segs,
 			 ns->tcp_cookies_sent, ns->tcp_cookies_accepted, ns->tcp_cookies_rejected);
+		log_info("dpdk", "worker_busy worker=%u busy_ms=%" PRIu64 " run_ms=%" PRIu64
+				 " note=\"turns that moved frames or completions\"",
+			 w->id, k->busy_us / 1000u, (k->turn_us - k->start_us) / 1000u);
 	}
 	pool_fini(&k->conns);
 	free(k->mem);
@@ -413,9 +416,16 @@ static int dk_poll(struct dp_worker *w, uint64_t timeout_ms)
 	t = now_us();
 	if (!k->started) {
 		k->started = true;
+		k->start_us = k->turn_us = t;
 		net_start(k->st, t);
 	}
+	/* The turn since the last call was busy if its burst brought frames or
+	 * the loop found completions (then it calls with timeout 0). */
+	if (k->turn_busy || timeout_ms == 0)
+		k->busy_us += t - k->turn_us;
+	k->turn_us = t;
 	got = rx_burst(k, t);
+	k->turn_busy = got > 0;
 	net_poll(k->st, t);
 	dpdk_tx_flush(&k->txq);
 	if (k->drain)
@@ -436,8 +446,10 @@ static int dk_poll(struct dp_worker *w, uint64_t timeout_ms)
 		next = timeout_ms * 1000u;
 	if (next > be.cfg.idle_sleep_us)
 		next = be.cfg.idle_sleep_us;
-	if (next > 0)
+	if (next > 0) {
 		nap(w, next);
+		k->turn_us = now_us(); /* a nap is never busy */
+	}
 	return 0;
 }
 
