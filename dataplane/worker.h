@@ -77,6 +77,13 @@ struct dp_backend_ops {
 	void (*close)(struct dp_conn *c, bool abort);
 	void (*pause_recv)(struct dp_conn *c, bool pause);
 	size_t (*unsent)(const struct dp_conn *c);
+	/*
+	 * Optional (NULL: none): append the backend's own Prometheus families
+	 * (# HELP, # TYPE and samples, all of its workers) to out, at most cap
+	 * bytes. Returns the bytes written: only whole lines, fewer when cap
+	 * runs out. Runs on any worker's thread while the workers run.
+	 */
+	size_t (*metrics)(char *out, size_t cap);
 };
 
 /* The part of every connection that is the same on all backends. */

@@ -40,7 +40,7 @@ static int h_healthz(void *c, const struct http_request *req, struct http_str pa
 static int h_metrics(void *c, const struct http_request *req, struct http_str param, void *arg)
 {
 	struct gw_server *srv = arg;
-	char out[16384];
+	char out[32768]; /* the dpdk backend adds about 8 KiB (two workers) */
 	size_t cap = sizeof(out), n = 0;
 	uint64_t conns = 0, accepted = 0, refused = 0, per_addr = 0;
 
@@ -172,6 +172,9 @@ static int h_metrics(void *c, const struct http_request *req, struct http_str pa
 		     (unsigned long long)ss.expired);
 	}
 #undef EMIT
+	/* The data plane's own families (the dpdk backend's TCP/IP stacks). */
+	if (srv->backend && srv->backend->metrics)
+		n += srv->backend->metrics(out + n, cap - n);
 	return gw_respond(c, req, 200, "text/plain; version=0.0.4", out, n, NULL, 0);
 }
 

@@ -5,13 +5,16 @@
  * or on kernel sockets (for the uring backend over loopback), with the same
  * TLS and HTTP client logic (ml_conn.c) in both.
  *
- *   columba-memif-load (--dpdk "EAL ARGS" --ip A | --kernel) -s SERVER -p PORT
- *                      [-c CONNS] [-d SECONDS] [-w WARMUP] [--new-conn]
+ *   columba-memif-load (--dpdk "EAL ARGS" --ip A [-q QUEUES] | --kernel) -s SERVER
+ *                      -p PORT [-c CONNS] [-d SECONDS] [-w WARMUP] [--new-conn]
  *                      [--users FILE --to NAME]
  *
  * CONNS keep-alive connections each send GET /healthz (or, with --users,
  * POST /v1/messages with the first token of the users file, to NAME) in a
- * closed loop, one request in flight. --new-conn: one request per
+ * closed loop, one request in flight. -q QUEUES (DPDK mode, default 1): that
+ * many queue pairs of the port (memif paired queues: the server's workers
+ * 0..QUEUES-1), one stack each at A, A+1, ...; the connections spread over
+ * them. --new-conn: one request per
  * connection, closed by the client, and a new TCP connection and full TLS
  * handshake for the next. Prints one line on stdout:
  *   requests_per_s R new_conns_per_s H requests= handshakes= errors= seconds= client_cpu=
@@ -60,8 +63,9 @@ static void on_signal(int sig)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: columba-memif-load (--dpdk \"EAL ARGS\" --ip A | --kernel) -s SERVER -p PORT\n"
-		"       [-c CONNS] [-d SECONDS] [-w WARMUP] [--new-conn] [--users FILE --to NAME]\n");
+		"usage: columba-memif-load (--dpdk \"EAL ARGS\" --ip A [-q QUEUES] | --kernel)\n"
+		"       -s SERVER -p PORT [-c CONNS] [-d SECONDS] [-w WARMUP] [--new-conn]\n"
+		"       [--users FILE --to NAME]\n");
 	return 2;
 }
 
@@ -93,16 +97,17 @@ int main(int argc, char **argv)
 		{ "dpdk", required_argument, NULL, 'E' }, { "ip", required_argument, NULL, 'I' },
 		{ "kernel", no_argument, NULL, 'K' },     { "new-conn", no_argument, NULL, 'N' },
 		{ "users", required_argument, NULL, 'U' }, { "to", required_argument, NULL, 'T' },
+		{ "queues", required_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char req[ML_REQ];
-	struct ml_run r = { .conns = 32, .seconds = 5, .warmup = 1 };
+	struct ml_run r = { .conns = 32, .seconds = 5, .warmup = 1, .queues = 1 };
 	const char *users = NULL, *to = NULL, *server = NULL;
 	bool kernel = false;
 	char tok[512];
 	int opt, n, err;
 
-	while ((opt = getopt_long(argc, argv, "s:p:c:d:w:h", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:p:c:d:w:q:h", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'E': r.eal_args = optarg; break;
 		case 'I':
@@ -118,11 +123,13 @@ int main(int argc, char **argv)
 		case 'c': r.conns = (unsigned)atoi(optarg); break;
 		case 'd': r.seconds = atof(optarg); break;
 		case 'w': r.warmup = atof(optarg); break;
+		case 'q': r.queues = (unsigned)atoi(optarg); break;
 		default: return usage();
 		}
 	}
 	if (!server || inet_pton(AF_INET, server, &r.server) != 1 || !r.port || !r.conns ||
-	    r.seconds <= 0 || kernel == (r.eal_args != NULL) ||
+	    r.seconds <= 0 || kernel == (r.eal_args != NULL) || r.queues < 1 || r.queues > 16 ||
+	    r.conns < r.queues ||
 	    (!kernel && !r.local_ip.s_addr) || (users != NULL) != (to != NULL))
 		return usage();
 	if (users) {

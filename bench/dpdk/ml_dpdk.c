@@ -1,7 +1,10 @@
 /*
  * columba-memif-load's DPDK transport: the EAL, the only port (a net_memif
- * client, say), one Columba TCP/IP stack (dataplane/net) driven by a pure
- * poll loop on the calling thread, and the connections on its sockets.
+ * client, say), one Columba TCP/IP stack (dataplane/net) per queue pair,
+ * all driven by a pure poll loop on the calling thread, and the connections
+ * on their sockets. With --queues Q (memif's paired queues: our queue i is
+ * the server's queue i, so its worker i) stack i has address ip + i and
+ * connection j lives on stack j mod Q.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -21,16 +24,28 @@
 #include "dataplane/dpdk/tx.h"
 #include "dataplane/net/net.h"
 
+struct md;
+
+/* One queue pair and its stack. */
+struct mq {
+	struct md *d;
+	uint16_t q;
+	struct dpdk_txq txq;
+	struct net_stack *st;
+	void *mem;
+	uint64_t tx_nombuf;
+};
+
 struct md {
 	struct ml_run *r;
 	struct dpdk_port *port;
-	struct dpdk_txq txq;
-	struct net_stack *st;
+	struct mq *qs;
+	unsigned n_q;
 	struct ml_conn *conns;
 	struct ml_totals all;   /* since the start, warm-up included */
 	unsigned idle;          /* slots without a connection */
 	bool running;           /* open new connections */
-	uint64_t tx_nombuf, connect_fail;
+	uint64_t connect_fail;
 	uint8_t linear[RTE_MBUF_DEFAULT_BUF_SIZE];
 };
 
@@ -44,14 +59,14 @@ static uint64_t md_now_us(void)
 
 static int md_tx(void *ctx, const struct net_iov *iov, int n, unsigned flags)
 {
-	struct md *d = ctx;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dpdk_port_pool(d->port, 0));
+	struct mq *mq = ctx;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dpdk_port_pool(mq->d->port, mq->q));
 	uint32_t len = 0;
 	uint8_t *p;
 
 	(void)flags; /* no offloads asked for: memif has none */
 	if (!m) {
-		d->tx_nombuf++;
+		mq->tx_nombuf++;
 		return -ENOBUFS;
 	}
 	for (int i = 0; i < n; i++)
@@ -65,7 +80,7 @@ static int md_tx(void *ctx, const struct net_iov *iov, int n, unsigned flags)
 		memcpy(p, iov[i].base, iov[i].len);
 		p += iov[i].len;
 	}
-	dpdk_tx(&d->txq, m);
+	dpdk_tx(&mq->txq, m);
 	return 0;
 }
 
@@ -105,7 +120,7 @@ static int md_accept(void *ctx, struct net_sock *s, void *arg)
 
 static void md_connected(void *ctx, struct net_sock *s)
 {
-	struct md *d = ctx;
+	struct md *d = ((struct mq *)ctx)->d;
 	struct ml_conn *c = net_sock_udata(s);
 
 	if (ml_conn_start(c, d->r->ctx, d->r->req, d->r->req_len)) {
@@ -146,7 +161,7 @@ static void md_drain(void *ctx, struct net_sock *s)
 
 static void md_closed(void *ctx, struct net_sock *s, int err)
 {
-	struct md *d = ctx;
+	struct md *d = ((struct mq *)ctx)->d;
 	struct ml_conn *c = net_sock_udata(s);
 
 	if (c->st != ML_CLOSING && c->st != ML_FAILED && d->running) {
@@ -180,7 +195,7 @@ static void md_connect_idle(struct md *d, uint64_t now_us)
 
 		if (c->handle || c->st != ML_IDLE)
 			continue;
-		if (net_connect(d->st, &to, c, now_us, &s)) {
+		if (net_connect(d->qs[i % d->n_q].st, &to, c, now_us, &s)) {
 			d->connect_fail++;
 			return;
 		}
@@ -194,58 +209,63 @@ static void md_turn(struct md *d)
 {
 	struct rte_mbuf *v[DPDK_BURST_MAX];
 	uint64_t t = md_now_us();
-	uint16_t n = dpdk_rx(d->port, 0, v, d->port->burst);
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = v[i];
-		const uint8_t *p = NULL;
+	for (unsigned q = 0; q < d->n_q; q++) {
+		struct mq *mq = &d->qs[q];
+		uint16_t n = dpdk_rx(d->port, mq->q, v, d->port->burst);
 
-		if (rte_pktmbuf_pkt_len(m) <= sizeof(d->linear))
-			p = rte_pktmbuf_read(m, 0, rte_pktmbuf_pkt_len(m), d->linear);
-		if (p)
-			net_input(d->st, p, rte_pktmbuf_pkt_len(m), t);
-		rte_pktmbuf_free(m);
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = v[i];
+			const uint8_t *p = NULL;
+
+			if (rte_pktmbuf_pkt_len(m) <= sizeof(d->linear))
+				p = rte_pktmbuf_read(m, 0, rte_pktmbuf_pkt_len(m), d->linear);
+			if (p)
+				net_input(mq->st, p, rte_pktmbuf_pkt_len(m), t);
+			rte_pktmbuf_free(m);
+		}
+		net_poll(mq->st, t);
 	}
-	net_poll(d->st, t);
 	if (d->running && d->idle)
 		md_connect_idle(d, t);
-	dpdk_tx_flush(&d->txq);
+	for (unsigned q = 0; q < d->n_q; q++)
+		dpdk_tx_flush(&d->qs[q].txq);
 }
 
-/* Set up the stack on d->port; returns 0 or a negative errno. */
-static int md_stack(struct md *d, void **mem)
+/* Set up queue mq's stack on d->port; returns 0 or a negative errno. */
+static int md_stack(struct md *d, struct mq *mq)
 {
 	struct net_config nc = { 0 };
 	size_t size;
 
 	memcpy(nc.mac, d->port->mac.addr_bytes, NET_ETH_ALEN);
-	nc.ip = d->r->local_ip;
+	nc.ip.s_addr = htonl(ntohl(d->r->local_ip.s_addr) + mq->q);
 	nc.netmask.s_addr = htonl(0xffffff00u);
 	if (getrandom(nc.secret, sizeof(nc.secret), 0) != (ssize_t)sizeof(nc.secret))
 		return -EIO;
 	/* The client closes first, so its side holds TIME_WAIT: short here,
 	 * and room for a second of new connections at tens of thousands/s. */
-	nc.max_conns = d->r->conns + (d->r->new_conn ? 65536u : 64u);
+	nc.max_conns = d->r->conns / d->n_q + 1 + (d->r->new_conn ? 65536u : 64u);
 	nc.time_wait_ms = 1000;
 	nc.rcvbuf_bytes = ML_INBUF;
 	size = net_mem_size(&nc);
 	if (!size)
 		return -EINVAL;
 	size = (size + 63) & ~(size_t)63;
-	*mem = aligned_alloc(64, size);
-	if (!*mem)
+	mq->mem = aligned_alloc(64, size);
+	if (!mq->mem)
 		return -ENOMEM;
-	d->st = net_init(*mem, size, &nc, &md_net_ops, d, md_now_us());
-	return d->st ? 0 : -errno;
+	mq->st = net_init(mq->mem, size, &nc, &md_net_ops, mq, md_now_us());
+	return mq->st ? 0 : -errno;
 }
 
 int ml_run_dpdk(struct ml_run *r)
 {
-	struct dpdk_cfg pc = { .eal_args = r->eal_args, .workers = 1, .rx_ring = 1024,
+	struct dpdk_cfg pc = { .eal_args = r->eal_args, .workers = (uint16_t)r->queues,
+			       .rx_ring = 1024,
 			       .tx_ring = 1024, .mbufs_per_worker = 8192, .burst = 32,
 			       .tx_retries = 4, .paired_queues = true };
 	static struct md d;
-	void *mem = NULL;
 	double t0, t_meas = 0, t_end, cpu0 = 0;
 	bool ready = false;
 	struct ml_totals at0 = { 0 };
@@ -258,15 +278,33 @@ int ml_run_dpdk(struct ml_run *r)
 	err = dpdk_port_open(&pc, &d.port);
 	if (err)
 		goto fail;
-	dpdk_txq_init(&d.txq, d.port, 0);
+	if (d.port->queues != r->queues) {
+		fprintf(stderr, "memif-load: the port gave %u queue pairs, not %u\n", d.port->queues,
+			r->queues);
+		err = -ENOTSUP;
+		goto fail;
+	}
+	d.n_q = r->queues;
+	d.qs = calloc(d.n_q, sizeof(*d.qs));
+	if (!d.qs) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned q = 0; q < d.n_q; q++) {
+		d.qs[q].d = &d;
+		d.qs[q].q = (uint16_t)q;
+		dpdk_txq_init(&d.qs[q].txq, d.port, (uint16_t)q);
+	}
 	if (dpdk_port_wait_link(d.port, 10000)) {
 		fprintf(stderr, "memif-load: the port's link is down after 10 s (no server?)\n");
 		err = -ENOLINK;
 		goto fail;
 	}
-	err = md_stack(&d, &mem);
-	if (err)
-		goto fail;
+	for (unsigned q = 0; q < d.n_q; q++) {
+		err = md_stack(&d, &d.qs[q]);
+		if (err)
+			goto fail;
+	}
 	d.conns = calloc(r->conns, sizeof(*d.conns));
 	if (!d.conns) {
 		err = -ENOMEM;
@@ -280,7 +318,8 @@ int ml_run_dpdk(struct ml_run *r)
 	}
 	d.idle = r->conns;
 	d.running = true;
-	net_start(d.st, md_now_us());
+	for (unsigned q = 0; q < d.n_q; q++)
+		net_start(d.qs[q].st, md_now_us());
 	/* The warm-up counts from when every connection finished its first
 	 * handshake (the first SYNs may wait for ARP and a retransmission),
 	 * or from 10 s after the start at the latest. */
@@ -317,14 +356,14 @@ int ml_run_dpdk(struct ml_run *r)
 			net_close(d.conns[i].handle, true);
 	for (double t = ml_now(); ml_now() < t + 0.2;)
 		md_turn(&d);
-	{
-		const struct net_stats *ns = net_stats(d.st);
+	for (unsigned q = 0; q < d.n_q; q++) {
+		const struct net_stats *ns = net_stats(d.qs[q].st);
 
-		fprintf(stderr, "memif-load: stack rx_frames=%" PRIu64 " tx_frames=%" PRIu64
-			" retransmits=%" PRIu64 " tx_errors=%" PRIu64 " tx_nombuf=%" PRIu64
-			" tx_dropped=%" PRIu64 " connect_fail=%" PRIu64 "\n",
-			ns->rx_frames, ns->tx_frames, ns->tcp_retransmits, ns->tx_errors,
-			d.tx_nombuf, d.txq.dropped, d.connect_fail);
+		fprintf(stderr, "memif-load: stack queue=%u rx_frames=%" PRIu64 " tx_frames=%" PRIu64
+			" established=%" PRIu64 " retransmits=%" PRIu64 " tx_errors=%" PRIu64
+			" tx_nombuf=%" PRIu64 " tx_dropped=%" PRIu64 " connect_fail=%" PRIu64 "\n",
+			q, ns->rx_frames, ns->tx_frames, ns->tcp_established, ns->tcp_retransmits,
+			ns->tx_errors, d.qs[q].tx_nombuf, d.qs[q].txq.dropped, d.connect_fail);
 	}
 	err = 0;
 fail:
@@ -334,11 +373,15 @@ fail:
 	free(d.conns);
 	d.conns = NULL;
 	if (d.port) {
-		dpdk_tx_flush(&d.txq);
+		for (unsigned q = 0; d.qs && q < d.n_q; q++)
+			dpdk_tx_flush(&d.qs[q].txq);
 		dpdk_port_close(d.port);
 		d.port = NULL;
 	}
-	free(mem);
+	for (unsigned q = 0; d.qs && q < d.n_q; q++)
+		free(d.qs[q].mem);
+	free(d.qs);
+	d.qs = NULL;
 	dpdk_eal_fini();
 	return err;
 }

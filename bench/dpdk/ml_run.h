@@ -19,6 +19,7 @@ struct ml_run {
 	struct in_addr server;   /* the server's IPv4 address */
 	uint16_t port;
 	unsigned conns;          /* connections at a time */
+	unsigned queues;         /* DPDK mode: queue pairs, one stack each (1..16) */
 	double seconds;          /* measured time */
 	double warmup;           /* seconds before the measurement starts (connections open) */
 	bool new_conn;           /* one request per connection */

@@ -12,6 +12,7 @@
 #include "base/pool.h"
 #include "dataplane/dpdk/backend.h" /* base/compiler.h first, then DPDK */
 #include "dataplane/dpdk/tx.h"
+#include "dataplane/net/arp_share.h"
 #include "dataplane/net/net.h"
 
 enum {
@@ -58,6 +59,7 @@ struct dk_worker {
 	struct dk_listener listeners[DK_LISTENERS_MAX];
 	unsigned n_listeners;
 	uint64_t rx_bad_cksum, rx_errors, tx_nombuf;
+	uint64_t rx_bursts;     /* RX bursts that returned frames */
 	uint8_t linear[RTE_MBUF_DEFAULT_BUF_SIZE]; /* a multi-segment frame, copied */
 };
 
@@ -78,6 +80,18 @@ void dk__close(struct dp_conn *dc, bool abort_conn);
 void dk__pause_recv(struct dp_conn *dc, bool pause);
 size_t dk__unsent(const struct dp_conn *dc);
 void dk__abort_all(struct dp_worker *w);
+
+/* The worker polling queue q, or NULL (none, or not running); for /metrics. */
+struct dk_worker *dk__on_queue(unsigned q);
+/* The port's queue count (0 before dpdk_backend_start()). */
+unsigned dk__queues(void);
+/* The port (NULL before dpdk_backend_start()). */
+const struct dpdk_port *dk__port(void);
+/* The stacks' shared ARP, or NULL (one queue). */
+const struct net_arp_share *dk__arp(void);
+
+/* dk__metrics - dp_dpdk_ops.metrics: the columba_net_* families. */
+size_t dk__metrics(char *out, size_t cap);
 
 /* dk__run_drains - on_drain for the connections owed one whose queue is
  * down to a quarter of the limit; the loop calls it each turn. */

@@ -18,12 +18,23 @@
 #include "base/log.h"
 #include "dataplane/dpdk/cksum.h"
 #include "dataplane/dpdk/eal.h"
+#include "dataplane/net/arp_share.h"
 
 /* The process's port, from dpdk_backend_start() to dpdk_backend_stop(). */
 static struct {
 	struct dpdk_be_cfg cfg;
 	struct dpdk_port *port;
 	bool eal_up;
+	/* With more than one queue: the stacks' shared ARP (arp_share.h). */
+	struct net_arp_share *arp;
+	void *arp_mem;
+	/* Every listener any worker opened: flows reach the queues by the
+	 * device's hash, so each stack listens on all of them (dk_poll). */
+	struct dk_listener listeners[DK_LISTENERS_MAX];
+	unsigned n_listeners;
+	/* The worker on each queue, for /metrics (set before the threads
+	 * start, cleared after they were joined). */
+	struct dk_worker *on_queue[DPDK_QUEUES_MAX];
 } be;
 
 static uint64_t now_us(void)
@@ -80,6 +91,17 @@ int dpdk_backend_start(const struct dpdk_be_cfg *cfg)
 	err = dpdk_port_open(&cfg->port, &be.port);
 	if (err)
 		goto fail;
+	if (be.port->queues > 1) {
+		size_t size = net_arp_share_size(be.port->queues);
+
+		be.arp_mem = aligned_alloc(64, (size + 63) & ~(size_t)63);
+		if (!be.arp_mem) {
+			err = -ENOMEM;
+			goto fail_port;
+		}
+		be.arp = net_arp_share_init(be.arp_mem, size, be.port->queues);
+		BUG_ON(!be.arp); /* sized and aligned just above */
+	}
 	if (cfg->link_wait_ms && dpdk_port_wait_link(be.port, cfg->link_wait_ms))
 		log_warn("dpdk", "link_down port=%s waited_ms=%u effect=\"the stack announces itself once it is up\"",
 			 be.port->name, cfg->link_wait_ms);
@@ -87,6 +109,9 @@ int dpdk_backend_start(const struct dpdk_be_cfg *cfg)
 		 be.port->name, be.port->driver, be.port->queues, be.port->cksum,
 		 RTE_ETHER_ADDR_BYTES(&be.port->mac));
 	return 0;
+fail_port:
+	dpdk_port_close(be.port);
+	be.port = NULL;
 fail:
 	dpdk_eal_fini();
 	be.eal_up = false;
@@ -95,6 +120,10 @@ fail:
 
 void dpdk_backend_stop(void)
 {
+	free(be.arp_mem);
+	be.arp_mem = NULL;
+	be.arp = NULL;
+	be.n_listeners = 0;
 	if (be.port) {
 		dpdk_port_close(be.port);
 		be.port = NULL;
@@ -143,8 +172,18 @@ static int on_tx(void *ctx, const struct net_iov *iov, int n, unsigned flags)
 	return 0;
 }
 
+/* What this worker's queue taught its stack, for the other stacks. */
+static void on_arp_learned(void *ctx, struct in_addr ip, const uint8_t mac[NET_ETH_ALEN])
+{
+	struct dk_worker *k = ctx;
+
+	if (be.arp)
+		net_arp_share_publish(be.arp, k->q, ip, mac);
+}
+
 static const struct net_ops dk_net_ops = {
 	.tx = on_tx,
+	.arp_learned = on_arp_learned,
 	.accept = dk__on_accept,
 	.recv = dk__on_recv,
 	.drain = dk__on_drain,
@@ -224,6 +263,7 @@ static int dk_init(struct dp_worker *w)
 	if (err)
 		goto fail;
 	dpdk_txq_init(&k->txq, be.port, k->q);
+	be.on_queue[k->q] = k;
 	log_info("dpdk", "worker_ready worker=%u queue=%u max_conns=%u send_queue=%u stack_mb=%zu",
 		 w->id, k->q, max_conns, k->limit, size >> 20);
 	return 0;
@@ -279,6 +319,7 @@ static void dk_fini(struct dp_worker *w)
 	if (!k)
 		return;
 	if (k->st) {
+		be.on_queue[k->q] = NULL;
 		linger(k);
 		/* Frames the last turn batched: the pool wants every mbuf back
 		 * before the port closes. */
@@ -289,10 +330,14 @@ static void dk_fini(struct dp_worker *w)
 				 " tx_dropped=%" PRIu64 " tx_nombuf=%" PRIu64 " rx_bad_cksum=%" PRIu64
 				 " tcp_retransmits=%" PRIu64 " tcp_ooo=%" PRIu64
 				 " tcp_cookies_sent=%" PRIu64 " tcp_cookies_accepted=%" PRIu64
-				 " tcp_cookies_rejected=%" PRIu64,
+				 " tcp_cookies_rejected=%" PRIu64 " tcp_passive_opens=%" PRIu64
+				 " tcp_established=%" PRIu64 " arp_rx=%" PRIu64
+				 " arp_learned_shared=%" PRIu64,
 			 w->id, ns->rx_frames, ns->tx_frames, k->txq.dropped, k->tx_nombuf,
 			 k->rx_bad_cksum, ns->tcp_retransmits, ns->tcp_ooo_segs,
-			 ns->tcp_cookies_sent, ns->tcp_cookies_accepted, ns->tcp_cookies_rejected);
+			 ns->tcp_cookies_sent, ns->tcp_cookies_accepted, ns->tcp_cookies_rejected,
+			 ns->tcp_passive_opens, ns->tcp_established, ns->arp_rx,
+			 ns->arp_learned_shared);
 		log_info("dpdk", "worker_busy worker=%u busy_ms=%" PRIu64 " run_ms=%" PRIu64
 				 " note=\"turns that moved frames or completions\"",
 			 w->id, k->busy_us / 1000u, (k->turn_us - k->start_us) / 1000u);
@@ -305,35 +350,82 @@ static void dk_fini(struct dp_worker *w)
 
 /* ---- listeners ---- */
 
-static int dk_listen(struct dp_worker *w, const struct dp_addr *a, const struct dp_handler *h,
-		     void *arg)
+/* Open port on worker k (its stack, when it has one). */
+static int listen_port(struct dk_worker *k, uint16_t port, const struct dp_handler *h,
+		       void *arg)
 {
-	struct dk_worker *k = dk_of(w);
 	struct dk_listener *l;
 	struct net_addr na;
 	int err;
 
 	if (k->n_listeners == DK_LISTENERS_MAX)
 		return -ENOSPC;
-	if (a->family == AF_INET6)
-		return -EAFNOSUPPORT;
-	if (a->family == AF_INET && a->v4.s_addr != be.cfg.ip.s_addr)
-		return -EADDRNOTAVAIL; /* not the stack's address */
 	l = &k->listeners[k->n_listeners];
-	l->port = a->port;
+	l->port = port;
 	l->h = h;
 	l->arg = arg;
 	l->open = true;
 	if (k->st) {
 		memset(&na, 0, sizeof(na));
 		na.family = AF_UNSPEC;
-		na.port = a->port;
+		na.port = port;
 		err = net_listen(k->st, &na, l);
 		if (err)
 			return err;
 	}
 	k->n_listeners++;
 	return 0;
+}
+
+static int dk_listen(struct dp_worker *w, const struct dp_addr *a, const struct dp_handler *h,
+		     void *arg)
+{
+	struct dk_worker *k = dk_of(w);
+	unsigned i;
+	int err;
+
+	if (a->family == AF_INET6)
+		return -EAFNOSUPPORT;
+	if (a->family == AF_INET && a->v4.s_addr != be.cfg.ip.s_addr)
+		return -EADDRNOTAVAIL; /* not the stack's address */
+	for (i = 0; i < be.n_listeners && be.listeners[i].port != a->port; i++)
+		;
+	if (i == be.n_listeners && i == DK_LISTENERS_MAX)
+		return -ENOSPC;
+	err = listen_port(k, a->port, h, arg);
+	if (err || i < be.n_listeners)
+		return err;
+	be.listeners[i] = (struct dk_listener){ .port = a->port, .open = true, .h = h, .arg = arg };
+	be.n_listeners++;
+	return 0;
+}
+
+/*
+ * Flows reach a queue by the device's hash (or the kernel's tun queue
+ * choice), not by the listener a worker opened: a listener opened on one
+ * worker only (the gateway's admin port is on worker 0) would see its
+ * connections reset on the other queues. So at its first turn each stack
+ * also listens on every port another worker opened, with that worker's
+ * handler and argument (the connection then lives on this worker).
+ */
+static void listen_port_wide(struct dk_worker *k)
+{
+	for (unsigned i = 0; i < be.n_listeners; i++) {
+		const struct dk_listener *pl = &be.listeners[i];
+		unsigned j;
+		int err;
+
+		for (j = 0; j < k->n_listeners && k->listeners[j].port != pl->port; j++)
+			;
+		if (j < k->n_listeners || k->w->stopping)
+			continue;
+		err = listen_port(k, pl->port, pl->h, pl->arg);
+		if (err)
+			log_warn("dpdk", "listen_failed worker=%u port=%u err=%d effect=\"connections hashed to this queue are reset\"",
+				 k->w->id, pl->port, err);
+		else
+			log_info("dpdk", "listen_port_wide worker=%u port=%u", k->w->id, pl->port);
+	}
 }
 
 static void dk_stop_listening(struct dp_worker *w)
@@ -358,6 +450,8 @@ static unsigned rx_burst(struct dk_worker *k, uint64_t t_us)
 	struct rte_mbuf *v[DPDK_BURST_MAX];
 	uint16_t n = dpdk_rx(be.port, k->q, v, be.port->burst);
 
+	if (n)
+		k->rx_bursts++;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = v[i];
 		const uint8_t *p;
@@ -417,13 +511,20 @@ static int dk_poll(struct dp_worker *w, uint64_t timeout_ms)
 	if (!k->started) {
 		k->started = true;
 		k->start_us = k->turn_us = t;
-		net_start(k->st, t);
+		listen_port_wide(k);
+		/* One gratuitous ARP per port: the stacks share its address. */
+		if (k->q == 0)
+			net_start(k->st, t);
 	}
 	/* The turn since the last call was busy if its burst brought frames or
 	 * the loop found completions (then it calls with timeout 0). */
 	if (k->turn_busy || timeout_ms == 0)
 		k->busy_us += t - k->turn_us;
 	k->turn_us = t;
+	/* What the other queues learned first: a frame in this burst may be
+	 * the first of a flow whose neighbour another worker just resolved. */
+	if (be.arp)
+		net_arp_share_apply(be.arp, k->q, k->st, t);
 	got = rx_burst(k, t);
 	k->turn_busy = got > 0;
 	net_poll(k->st, t);
@@ -453,6 +554,26 @@ static int dk_poll(struct dp_worker *w, uint64_t timeout_ms)
 	return 0;
 }
 
+struct dk_worker *dk__on_queue(unsigned q)
+{
+	return q < DPDK_QUEUES_MAX ? be.on_queue[q] : NULL;
+}
+
+unsigned dk__queues(void)
+{
+	return be.port ? be.port->queues : 0;
+}
+
+const struct dpdk_port *dk__port(void)
+{
+	return be.port;
+}
+
+const struct net_arp_share *dk__arp(void)
+{
+	return be.arp;
+}
+
 const struct dp_backend_ops dp_dpdk_ops = {
 	.name = "dpdk",
 	.init = dk_init,
@@ -465,4 +586,5 @@ const struct dp_backend_ops dp_dpdk_ops = {
 	.close = dk__close,
 	.pause_recv = dk__pause_recv,
 	.unsent = dk__unsent,
+	.metrics = dk__metrics,
 };

@@ -12,6 +12,10 @@
  * TX batch and TCP/IP stack (same MAC and IPv4 address on every worker: the
  * device's RSS keeps a flow on one queue). A worker beyond the queues the
  * device gives polls nothing (port.h: "only worker 0 polls this port").
+ * With several queues the stacks share what ARP teaches them
+ * (dataplane/net/arp_share.h: an ARP frame reaches one queue only), only
+ * queue 0's stack sends the gratuitous ARP, and every stack listens on
+ * every port any worker opened (a flow's queue is the device's choice).
  *
  * The loop turn, in dp_dpdk_ops.poll: an RX burst into the stack with the
  * worker's clock, the stack's timers, the TX batch flushed, on_drain where

@@ -130,6 +130,53 @@ static void cksum_names(uint32_t c, char *buf, size_t size)
 		buf[n - 1] = '\0';
 }
 
+/*
+ * The RSS key: 0x6d5a repeated, the symmetric Toeplitz key of Woo and Park
+ * ("Scalable TCP Session Monitoring with Symmetric Receive-side Scaling"):
+ * both directions of a flow hash alike, and the spread no longer depends on
+ * whatever key a driver defaults to (some pick a random one per start).
+ * 52 bytes, the longest key the common NICs take (i40e); a device reports
+ * the length it wants in hash_key_size.
+ */
+static uint8_t rss_key[52];
+
+static void rss_key_fill(void)
+{
+	for (size_t i = 0; i < sizeof(rss_key); i++)
+		rss_key[i] = i & 1 ? 0x5a : 0x6d;
+}
+
+/*
+ * Spread the redirection table evenly: entry i to queue i mod queues. Some
+ * drivers fill it so already, some leave it to the application, and some
+ * (net_tap: the kernel picks the queue) have none: that is logged, not an
+ * error, the device's own spread then stands.
+ */
+static void program_reta(struct dpdk_port *p, uint16_t reta_size)
+{
+	struct rte_eth_rss_reta_entry64 reta[512 / RTE_ETH_RETA_GROUP_SIZE];
+	int rc;
+
+	if (reta_size == 0 || reta_size > 512) {
+		log_info("dpdk", "rss_reta port=%s size=%u effect=\"the device spreads flows itself\"",
+			 p->name, reta_size);
+		return;
+	}
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t i = 0; i < reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % p->queues);
+	}
+	rc = rte_eth_dev_rss_reta_update(p->port_id, reta, reta_size);
+	if (rc < 0)
+		log_info("dpdk", "rss_reta port=%s size=%u err=%d reason=\"%s\" effect=\"the device's own spread stands\"",
+			 p->name, reta_size, rc, rte_strerror(-rc));
+	else
+		log_info("dpdk", "rss_reta port=%s size=%u queues=%u spread=even", p->name, reta_size,
+			 p->queues);
+}
+
 /* Queues, RSS and offloads for the device's capabilities. */
 static void plan_conf(struct dpdk_port *p, const struct dpdk_cfg *cfg,
 		      const struct rte_eth_dev_info *di, struct rte_eth_conf *conf)
@@ -149,6 +196,11 @@ static void plan_conf(struct dpdk_port *p, const struct dpdk_cfg *cfg,
 		p->rss = true;
 		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf->rx_adv_conf.rss_conf.rss_hf = rss_hf;
+		if (di->hash_key_size > 0 && di->hash_key_size <= sizeof(rss_key)) {
+			rss_key_fill();
+			conf->rx_adv_conf.rss_conf.rss_key = rss_key;
+			conf->rx_adv_conf.rss_conf.rss_key_len = di->hash_key_size;
+		}
 		mode = "rss";
 	} else if (enough && cfg->paired_queues) {
 		p->queues = cfg->workers;
@@ -338,6 +390,8 @@ int dpdk_port_open(const struct dpdk_cfg *cfg, struct dpdk_port **out)
 		goto fail;
 	}
 
+	if (p->rss)
+		program_reta(p, di.reta_size);
 	if (!strcmp(p->driver, "net_memif") && is_memif_server(pid))
 		dpdk__eal_skip_cleanup("memif server: DPDK 22.11 leaves its listener on the interrupt thread");
 	cksum_names(p->cksum, cks, sizeof(cks));

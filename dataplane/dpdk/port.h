@@ -5,8 +5,9 @@
  * receive, link status and the device's checksum offloads.
  *
  * Queues: with more than one worker the port asks for one queue pair per
- * worker and spreads flows with RSS (IPv4 and IPv4/TCP hash) when the device
- * has RSS and enough queues; without them it configures one queue pair and
+ * worker and spreads flows with RSS (IPv4 and IPv4/TCP hash, a symmetric
+ * key, the redirection table filled evenly where the device has one) when
+ * the device has RSS and enough queues; without them it configures one queue pair and
  * says so in the log (port->queues tells the caller how many workers can
  * poll it). A device whose peer maps our queue i to its own queue i (memif,
  * ring) can opt into one queue per worker without RSS: cfg->paired_queues.
@@ -18,9 +19,13 @@
  *
  * Driver notes (DPDK 22.11, measured in tests/unit/dataplane/dpdk):
  *   net_tap    checksums in software inside the PMD (all four flags); flows
- *              reach its queues by the kernel's tun queue choice, not by a
- *              Toeplitz hash we could predict; the link follows the kernel
- *              interface's UP|RUNNING; closing the port deletes it.
+ *              reach its queues by the kernel's tun queue choice (a flow
+ *              hash, then the queue its replies came from), not by a
+ *              Toeplitz hash we could predict: it reports RSS but has no
+ *              redirection table, and its rte_flow RSS needs the multiq
+ *              qdisc (absent on a kernel without sch_multiq); the link
+ *              follows the kernel interface's UP|RUNNING; closing the port
+ *              deletes it.
  *   net_memif  no offloads, no RSS (use paired_queues); the server side can
  *              only transmit after the client's first RX burst, which hands
  *              it buffers; the link is up while a peer is connected.

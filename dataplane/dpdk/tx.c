@@ -19,6 +19,7 @@ uint16_t dpdk_tx_flush(struct dpdk_txq *t)
 
 	if (n == 0)
 		return 0;
+	t->bursts++;
 	done = rte_eth_tx_burst(t->port_id, t->queue, t->pkts, n);
 	for (uint16_t r = 0; done < n && r < t->retries; r++) {
 		t->retried++;

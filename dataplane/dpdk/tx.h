@@ -26,6 +26,7 @@ struct dpdk_txq {
 	uint16_t n;       /* frames waiting in pkts */
 	uint16_t burst;   /* flush when n reaches it */
 	uint16_t retries; /* extra tx_burst calls per flush */
+	uint64_t bursts;  /* flushes that had frames to send */
 	uint64_t sent;    /* frames the device took */
 	uint64_t dropped; /* frames freed after the retries ran out */
 	uint64_t retried; /* tx_burst calls beyond the first, over all flushes */

@@ -3,10 +3,15 @@
  * a cache of arp_entries entries that expire, one pending frame per
  * unresolved entry (a newer one replaces it: TCP retransmits), requests
  * retried three times, and a gratuitous ARP at start (RFC 5227 3).
+ * Several stacks on one port (one per worker queue) each see only the ARP
+ * frames of their queue: what one learns from the wire goes out through
+ * ops->arp_learned and comes into the others through net_arp_learn().
  *
  * The cache is scanned linearly: a worker talks to its gateway and a few
  * on-link peers, so the table is small and a scan beats hashing.
  */
+#include <errno.h>
+
 #include "dataplane/net/net-int.h"
 
 #define ARP_LEN   28
@@ -112,6 +117,49 @@ static void arp_learn(struct net_arp_entry *e, struct net_stack *st, const uint8
 	}
 }
 
+/* Tell the caller what the wire taught us (the other stacks of the port). */
+static void arp_tell(struct net_stack *st, uint32_t ip, const uint8_t *mac)
+{
+	if (st->ops->arp_learned)
+		st->ops->arp_learned(st->ctx, (struct in_addr){ .s_addr = htonl(ip) }, mac);
+}
+
+int net_arp_learn(struct net_stack *st, struct in_addr ip, const uint8_t mac[NET_ETH_ALEN],
+		  uint64_t now_us)
+{
+	static const uint8_t zero[NET_ETH_ALEN];
+	uint32_t a = ntohl(ip.s_addr);
+	struct net_arp_entry *e;
+	bool pending;
+
+	if (a == 0 || a == ntohl(st->cfg.ip.s_addr) || (mac[0] & 1) ||
+	    !memcmp(mac, zero, NET_ETH_ALEN))
+		return -EINVAL;
+	st->now_us = now_us;
+	st->now_ms = now_us / 1000;
+	e = arp_find(st, a);
+	if (!e) {
+		/* Only a free or expired entry: one this stack is using (or
+		 * resolving) stays, since the shared one may never be needed. */
+		for (uint32_t i = 0; i < st->cfg.arp_entries && !e; i++) {
+			struct net_arp_entry *x = &st->arp[i];
+
+			if (x->state == ARP_FREE ||
+			    (x->state == ARP_RESOLVED && x->expires_ms <= st->now_ms))
+				e = x;
+		}
+		if (!e)
+			return -ENOSPC;
+		e->ip = a;
+		e->pending_len = 0;
+		e->state = ARP_FREE;
+	}
+	pending = e->state == ARP_PENDING;
+	arp_learn(e, st, mac);
+	st->stats.arp_learned_shared++;
+	return pending ? 1 : 0;
+}
+
 int net__arp_input(struct net_stack *st, const uint8_t *f, uint32_t len)
 {
 	uint32_t spa, tpa, me = ntohl(st->cfg.ip.s_addr);
@@ -137,13 +185,17 @@ int net__arp_input(struct net_stack *st, const uint8_t *f, uint32_t len)
 	if (e)
 		arp_learn(e, st, f + 22);
 	if (tpa != me) {
-		if (e)
+		if (e) {
+			arp_tell(st, spa, f + 22);
 			return 0;
+		}
 		st->stats.drop_not_ours++;
 		return NET_E_NOT_OURS;
 	}
 	if (!e && spa)
 		arp_learn(arp_take(st, spa), st, f + 22);
+	if (spa)
+		arp_tell(st, spa, f + 22);
 	if (op == 1) {
 		st->stats.arp_replies++;
 		arp_send(st, 2, f + 22, spa, f + 22);

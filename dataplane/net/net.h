@@ -89,6 +89,14 @@ struct net_ops {
 	 * finish the close, detached from the caller).
 	 */
 	void (*closed)(void *ctx, struct net_sock *s, int err);
+	/*
+	 * arp_learned - optional (NULL: not told): an ARP frame taught the
+	 * stack that ip (network order) is at mac, a new neighbour or a
+	 * refreshed one. Called from inside net_input() only, never for what
+	 * net_arp_learn() was given, so stacks that pass entries to each other
+	 * (dataplane/net/arp_share.h) do not echo them back and forth.
+	 */
+	void (*arp_learned)(void *ctx, struct in_addr ip, const uint8_t mac[NET_ETH_ALEN]);
 };
 
 /* Sizes and timers; 0 in any field means the default shown. */
@@ -132,6 +140,7 @@ struct net_stats {
 		drop_ip_fragment, drop_martian, drop_ip_proto;
 	uint64_t arp_rx, arp_replies, arp_requests, arp_drop, arp_pending_dropped,
 		arp_unresolved;
+	uint64_t arp_learned_shared;   /* entries net_arp_learn() stored or refreshed */
 	uint64_t icmp_echo_replies, icmp_drop;
 	uint64_t tcp_rx_segs, tcp_tx_segs, tcp_drop_csum, tcp_drop_header, tcp_drop_no_conn,
 		tcp_drop_out_of_window, tcp_drop_paws, tcp_drop_bad_ack, tcp_drop_ooo_full,
@@ -172,8 +181,22 @@ size_t net_mem_size(const struct net_config *cfg);
 struct net_stack *net_init(void *mem, size_t size, const struct net_config *cfg,
 			   const struct net_ops *ops, void *ctx, uint64_t now_us);
 
-/* net_start - announce the address with a gratuitous ARP request. */
+/* net_start - announce the address with a gratuitous ARP request. Stacks
+ * that share one port and address need only one of them to call it. */
 void net_start(struct net_stack *st, uint64_t now_us);
+
+/*
+ * net_arp_learn - ip (network order) is at mac, as another stack of the
+ * same port heard (ops->arp_learned there): refresh the entry for ip, or
+ * resolve it if pending (its held frame leaves now), or store it in a free
+ * (or expired) entry so a later frame to ip needs no request. An entry this
+ * stack uses is never evicted for it.
+ * Returns 1 when a pending resolution completed, 0 when stored or
+ * refreshed; -ENOSPC when every entry is in use (not stored); -EINVAL for
+ * address 0, our own address or a multicast or zero MAC.
+ */
+int net_arp_learn(struct net_stack *st, struct in_addr ip, const uint8_t mac[NET_ETH_ALEN],
+		  uint64_t now_us);
 
 /*
  * net_input - process one received Ethernet frame (len bytes, without FCS).
