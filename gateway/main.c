@@ -389,6 +389,16 @@ int main(int argc, char **argv)
 	}
 	if (cfg->dev_cert && ensure_dev_cert(cfg))
 		return 1;
+	/* The certificate and key before the data plane: a broken pair is a
+	 * configuration error (exit 2, one line on stderr), found before the
+	 * dpdk backend brings up the EAL and its port for nothing. The context
+	 * is worker 0's (static: like srv, still reachable on an early exit). */
+	static struct tls_ctx *tls0;
+	tls0 = make_tls(cfg, err, sizeof(err));
+	if (!tls0) {
+		fprintf(stderr, "columbad: config: [tls] %s\n", err);
+		return EXIT_CONFIG;
+	}
 	srv.workers = calloc(srv.n_workers, sizeof(*srv.workers));
 	if (!srv.workers)
 		return 1;
@@ -435,7 +445,7 @@ int main(int argc, char **argv)
 	api_l = (struct gw_listener){ &srv, &srv.api, true };
 	admin_l = (struct gw_listener){ &srv, &srv.admin, false };
 	for (unsigned i = 0; i < srv.n_workers; i++) {
-		struct tls_ctx *t = make_tls(cfg, err, sizeof(err));
+		struct tls_ctx *t = i == 0 ? tls0 : make_tls(cfg, err, sizeof(err));
 
 		if (!t) {
 			fprintf(stderr, "columbad: config: [tls] %s\n", err);

@@ -20,6 +20,7 @@ enum {
 	DK_PAUSED = 1u << 1,
 	DK_WANT_DRAIN = 1u << 2, /* on_drain owed once unsent <= limit / 4 */
 	DK_ON_DRAIN_LIST = 1u << 3,
+	DK_FIN_PENDING = 1u << 4, /* graceful dp_close(): FIN once the queue is empty */
 };
 
 struct dk_conn {

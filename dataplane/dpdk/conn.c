@@ -126,6 +126,16 @@ void dk__close(struct dp_conn *dc, bool abort_conn)
 	if ((c->flags & DK_CLOSING) && !abort_conn)
 		return;
 	c->flags |= DK_CLOSING;
+	if (!abort_conn && net_sock_unsent(c->s) > 0) {
+		/* As with uring, the connection lasts until its queue is out
+		 * (here: acknowledged), so the caller's close deadline can
+		 * still reset a peer that never reads. Closed now, the stack
+		 * would keep the orphan against a zero window for ever. */
+		c->flags |= DK_FIN_PENDING;
+		drain_list_add(dk_of(dc->w), c);
+		return;
+	}
+	c->flags &= ~DK_FIN_PENDING;
 	net_close(c->s, abort_conn);
 }
 
@@ -197,6 +207,16 @@ void dk__run_drains(struct dk_worker *k)
 	struct dk_conn **pp = &k->drain, *c;
 
 	while ((c = *pp) != NULL) {
+		if (c->flags & DK_FIN_PENDING) {
+			if (net_sock_unsent(c->s) > 0) {
+				pp = &c->drain_next;
+				continue;
+			}
+			*pp = c->drain_next;
+			c->flags &= ~(DK_ON_DRAIN_LIST | DK_FIN_PENDING);
+			net_close(c->s, false);
+			continue;
+		}
 		if (!(c->flags & DK_WANT_DRAIN) || (c->flags & DK_CLOSING)) {
 			*pp = c->drain_next;
 			c->flags &= ~DK_ON_DRAIN_LIST;

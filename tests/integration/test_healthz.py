@@ -15,7 +15,7 @@ class Healthz(ct.DaemonTestCase):
         # --resolve: where localhost is also ::1 (Debian's default /etc/hosts)
         # curl's happy eyeballs may open a second connection over IPv6.
         r = subprocess.run(["curl", "-sS", "-v", "--cacert", d.cert, "--max-time", "20",
-                            "--resolve", "localhost:%d:127.0.0.1" % d.port,
+                            "--resolve", "localhost:%d:%s" % (d.port, d.host),
                             "-w", "\\n%{http_code}\\n", url, url, url, url],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)

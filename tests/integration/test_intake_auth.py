@@ -117,8 +117,8 @@ class Tokens(ct.DaemonTestCase):
         basic = 'Basic realm="columba"'
         # Wrong password and unknown user: the same answer, byte for byte
         # (apart from the Date header).
-        wrong = d.login("alice", "nope", source="127.0.0.2")
-        unknown = d.login("mallory", "nope", source="127.0.0.3")
+        wrong = d.login("alice", "nope", source=d.client_ip(2))
+        unknown = d.login("mallory", "nope", source=d.client_ip(3))
         for r in (wrong, unknown):
             self.unauthorized(r, "post", "/v1/tokens", basic)
         self.assertEqual(wrong.body, unknown.body)
@@ -128,32 +128,33 @@ class Tokens(ct.DaemonTestCase):
         for v in (None, "Basic", "Basic !!!!", "Basic " + base64.b64encode(b"nocolon").decode(),
                   "Bearer " + self.a):
             hdrs = {"Authorization": v} if v is not None else {}
-            r = d.api("POST", "/v1/tokens", headers=hdrs, source="127.0.0.4")
+            r = d.api("POST", "/v1/tokens", headers=hdrs, source=d.client_ip(4))
             self.unauthorized(r, "post", "/v1/tokens", basic)
         # Per user: alice has had one failure (from .2); two more from other
         # addresses use up her burst of 3, and then even the right password
         # from a fresh address gets 429, before any password check.
-        self.assertEqual(d.login("alice", "nope", source="127.0.0.5").status, 401)
-        self.assertEqual(d.login("alice", "nope", source="127.0.0.6").status, 401)
-        r = d.login("alice", "alice-pw", source="127.0.0.7")
+        self.assertEqual(d.login("alice", "nope", source=d.client_ip(5)).status, 401)
+        self.assertEqual(d.login("alice", "nope", source=d.client_ip(6)).status, 401)
+        r = d.login("alice", "alice-pw", source=d.client_ip(7))
         self.assertEqual((r.status, r.error), (429, "too_many_attempts"), r)
         self.assertGreaterEqual(int(r.header("Retry-After")), 1)
         oa.check_response(self, "post", "/v1/tokens", r)
         # Other users are not affected (from a clean address).
-        self.assertEqual(d.login("bob", "bob-pw", source="127.0.0.7").status, 201)
+        self.assertEqual(d.login("bob", "bob-pw", source=d.client_ip(7)).status, 201)
         # Per address: three failures on three users from .8, then bob's good
         # password from .8 is refused too; from .9 it works.
         for user in ("u1", "u2", "u3"):
-            self.assertEqual(d.login(user, "nope", source="127.0.0.8").status, 401)
-        r = d.login("bob", "bob-pw", source="127.0.0.8")
+            self.assertEqual(d.login(user, "nope", source=d.client_ip(8)).status, 401)
+        r = d.login("bob", "bob-pw", source=d.client_ip(8))
         self.assertEqual((r.status, r.error), (429, "too_many_attempts"), r)
         self.assertIsNotNone(r.header("Retry-After"))
-        self.assertEqual(d.login("bob", "bob-pw", source="127.0.0.9").status, 201)
+        self.assertEqual(d.login("bob", "bob-pw", source=d.client_ip(9)).status, 201)
         m = d.metrics()
         self.assertEqual(m['columba_messages_rejected_total{reason="login_rate_limited"}'], 2)
         self.assertEqual(m['columba_messages_rejected_total{reason="login_failed"}'], 7)
         # curl -u, as in docs/api.md.
         out = subprocess.run(["curl", "-sS", "--cacert", d.cert, "--max-time", "20",
+                              *d.curl_resolve(),
                               "-u", "carol:carol-pw", "-X", "POST", "-w", "\n%{http_code}",
                               "https://localhost:%d/v1/tokens" % d.port],
                              capture_output=True, text=True, timeout=30)

@@ -70,6 +70,7 @@ class Submit(ct.DaemonTestCase):
         d = self.d
         url = "https://localhost:%d%s" % (d.port, P)
         r = subprocess.run(["curl", "-sS", "--cacert", d.cert, "--max-time", "20",
+                            *d.curl_resolve(),
                             "-H", "Authorization: Bearer " + self.a,
                             "-H", "Content-Type: application/json",
                             "-H", "Idempotency-Key: 7f1c2d",
@@ -82,6 +83,7 @@ class Submit(ct.DaemonTestCase):
         mid = json.loads(body)["id"]
         self.assertRegex(mid, ID_RE)
         r = subprocess.run(["curl", "-sS", "--cacert", d.cert, "--max-time", "20",
+                            *d.curl_resolve(),
                             "-H", "Authorization: Bearer " + self.a, "-w", "\\n%{http_code}",
                             url + "/" + mid], capture_output=True, text=True, timeout=30)
         body, code = r.stdout.rsplit("\n", 1)
@@ -142,6 +144,7 @@ class Submit(ct.DaemonTestCase):
         s.close()
         # 411 with curl, too.
         out = subprocess.run(["curl", "-sS", "--cacert", d.cert, "--max-time", "20",
+                              *d.curl_resolve(),
                               "-H", "Authorization: Bearer " + self.a,
                               "-H", "Content-Type: application/json",
                               "-H", "Transfer-Encoding: chunked",

@@ -1,14 +1,18 @@
 """Connection limits: max_connections_per_address and max_connections.
 
-/metrics is read from source address 127.0.0.2 so that the admin
-connections (same worker, same per-address table) never count against
-127.0.0.1's quota."""
+/metrics is read from the second client address (127.0.0.2; d.client_ip(2))
+so that the admin connections (same worker, same per-address table) never
+count against the first one's quota."""
 import socket
 import time
 
 import columba_test as ct
 
-ADMIN_SRC = "127.0.0.2"
+
+
+def admin_src(d):
+    """The source address of the /metrics reads."""
+    return d.client_ip(2)
 
 
 class Limits(ct.DaemonTestCase):
@@ -29,7 +33,7 @@ class Limits(ct.DaemonTestCase):
         """Wait until columba_connections_open == n (+1 for the metrics read itself)."""
         deadline = time.monotonic() + timeout
         while True:
-            m = d.metrics(source=ADMIN_SRC)
+            m = d.metrics(source=admin_src(d))
             if m["columba_connections_open"] == n + 1:
                 return m
             if time.monotonic() > deadline:
@@ -49,7 +53,7 @@ class Limits(ct.DaemonTestCase):
         # A TLS client sees the handshake fail.
         with self.assertRaises((ConnectionError, ssl_errors())):
             d.tls_stream().close()
-        m1 = d.metrics(source=ADMIN_SRC)
+        m1 = d.metrics(source=admin_src(d))
         key = 'columba_connections_refused_total{limit="%s"}' % limit_label
         self.assertEqual(m1[key] - m0[key], 2)
         self.assertEqual(m1["columba_connections_open"], n + 1)
@@ -70,8 +74,8 @@ class Limits(ct.DaemonTestCase):
     def test_per_address(self):
         d = self.start(sets=["http.max_connections_per_address=5"])
         self.check_limit(d, "per_address", 5)
-        # Another loopback address has its own quota.
-        s = d.tls_stream(source="127.0.0.3")
+        # Another client address has its own quota.
+        s = d.tls_stream(source=d.client_ip(3))
         s.send(ct.request_bytes())
         self.assertEqual(s.read_response().status, 200)
         s.close()
@@ -90,7 +94,7 @@ class Limits(ct.DaemonTestCase):
         self.assertTrue(self.refused_at_once(d), "connection 4 was not refused")
         # The admin listener is refused too while the worker is full.
         with self.assertRaises(OSError):
-            d.admin_get("/healthz", source=ADMIN_SRC)
+            d.admin_get("/healthz", source=admin_src(d))
         for s in conns[1:]:
             s.send(ct.request_bytes())
             self.assertEqual(s.read_response().status, 200)
@@ -101,7 +105,7 @@ class Limits(ct.DaemonTestCase):
         tries_refused = 0
         while True:
             try:
-                m1 = d.metrics(source=ADMIN_SRC)
+                m1 = d.metrics(source=admin_src(d))
                 break
             except OSError:
                 if time.monotonic() > deadline:

@@ -315,13 +315,13 @@ class Responses(ct.DaemonTestCase):
         d = self.d
         r = d.login("alice", "alice-pw")
         tok = self.check("post", "/v1/tokens", r, 201)["token"]
-        self.check("post", "/v1/tokens", d.login("alice", "nope", source="127.0.0.3"), 401,
+        self.check("post", "/v1/tokens", d.login("alice", "nope", source=d.client_ip(3)), 401,
                    "unauthorized")
-        self.check("post", "/v1/tokens", d.login("nobody", "nope", source="127.0.0.3"), 401,
+        self.check("post", "/v1/tokens", d.login("nobody", "nope", source=d.client_ip(3)), 401,
                    "unauthorized")
         r = d.api("POST", "/v1/tokens")  # no Authorization at all
         self.check("post", "/v1/tokens", r, 401, "unauthorized")
-        self.check("post", "/v1/tokens", d.login("alice", "nope", source="127.0.0.3"), 429,
+        self.check("post", "/v1/tokens", d.login("alice", "nope", source=d.client_ip(3)), 429,
                    "too_many_attempts")
         r = d.api("DELETE", "/v1/tokens/current", token=tok)
         self.check("delete", "/v1/tokens/current", r, 204)

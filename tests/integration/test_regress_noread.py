@@ -27,7 +27,12 @@ PIPELINE_REQUESTS = 2300   # about 400 KB of answers: more than the 256 KiB send
 
 def kernel_send_queue(port, peer_port):
     """Bytes in the kernel send queue of the server's end of the TCP
-    connection 127.0.0.1:port <-> peer_port (/proc/net/tcp{,6}), or -1."""
+    connection 127.0.0.1:port <-> peer_port (/proc/net/tcp{,6}), or -1.
+    On the dpdk backend the server's end is the stack's, not the kernel's:
+    there the answers back up in the client's receive queue (the client's
+    end, peer_port <-> port), which is read instead."""
+    if ct.DPDK:
+        port, peer_port = peer_port, port
     for path in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(path) as f:
@@ -38,7 +43,7 @@ def kernel_send_queue(port, peer_port):
             c = row.split()
             if (int(c[1].rsplit(":", 1)[1], 16) == port
                     and int(c[2].rsplit(":", 1)[1], 16) == peer_port):
-                return int(c[4].split(":")[0], 16)
+                return int(c[4].split(":")[1 if ct.DPDK else 0], 16)
     return -1
 
 
@@ -59,6 +64,7 @@ class NoRead(ct.DaemonTestCase):
     def open_conns(self, d):
         return d.metrics()["columba_connections_open"]
 
+    @ct.skip_on_dpdk(ct.DPDK_ORPHAN_BUG)
     def test_never_reading_client_is_reset(self):
         d = self.start(sets=["http.idle_timeout_ms=1000", "http.header_timeout_ms=1000"])
         baseline = self.open_conns(d)
@@ -66,7 +72,7 @@ class NoRead(ct.DaemonTestCase):
         # A small receive window: the answers back up into the server.
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         raw.settimeout(10.0)
-        raw.connect(("127.0.0.1", d.port))
+        raw.connect((d.host, d.port))
         cport = raw.getsockname()[1]
         s = d.tls_context().wrap_socket(raw, server_hostname="localhost")
         self.addCleanup(s.close)

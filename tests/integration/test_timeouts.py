@@ -53,7 +53,8 @@ class Timeouts(ct.DaemonTestCase):
         self.assertEqual(r.json()["error"], "request_timeout")
         self.assertTrue(s.closed_by_peer(timeout=5))
         s.close()
-        self.d.wait_log(r"level=info comp=http event=request_timeout peer=127\.0\.0\.1:\d+")
+        self.d.wait_log(r"level=info comp=http event=request_timeout peer=%s:\d+"
+                        % re.escape(self.d.client_ip(1)))
         self.assertEqual(self.metric("request"), before + 1)
 
     def test_request_timer_covers_the_body(self):

@@ -10,7 +10,7 @@ class Tls(ct.DaemonTestCase):
         self.d = self.start()
 
     def s_client(self, *opts):
-        cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.d.port,
+        cmd = ["openssl", "s_client", "-connect", "%s:%d" % (self.d.host, self.d.port),
                "-servername", "localhost", "-CAfile", self.d.cert, "-verify_return_error"]
         r = subprocess.run(cmd + list(opts), stdin=subprocess.DEVNULL, capture_output=True,
                            text=True, timeout=30)
@@ -102,7 +102,7 @@ class Tls(ct.DaemonTestCase):
         self.assertEqual(s1.read_response().status, 200)
         sess = s1.sock.session
         s1.close()
-        raw = __import__("socket").create_connection(("127.0.0.1", d.port), timeout=10)
+        raw = __import__("socket").create_connection((d.host, d.port), timeout=10)
         s2 = ctx.wrap_socket(raw, server_hostname="localhost", session=sess)
         st = ct.Stream(s2)
         st.send(ct.request_bytes())
