@@ -54,16 +54,6 @@ DPDK_EAL = "-l 0 --no-huge --no-shconf -m 512 --no-pci --no-telemetry --vdev=net
 _dpdk_count = 0
 
 
-# A known defect of the dpdk backend, not a limit of the mode: its graceful
-# dp_close() hands the queued answers to the stack and reports on_close at
-# once, so columbad's close grace (close_timeout, then a reset) never runs,
-# and the stack keeps probing a zero window for the orphan without bound.
-DPDK_ORPHAN_BUG = ("known bug: a graceful close with unread answers is handed to the "
-                   "stack at once (no close_timeout), which keeps it for ever against a "
-                   "zero window (dataplane/dpdk/conn.c dk__close, net/tcp_out.c "
-                   "persist_expired)")
-
-
 def skip_on_dpdk(reason):
     """Decorator: skip a test (or class) in dpdk mode, saying why."""
     return unittest.skipIf(DPDK, "not on the dpdk backend: " + reason)

@@ -9,13 +9,6 @@ import unittest
 
 import columba_test as ct
 
-# A known defect, not a dpdk limit: columbad loads [tls] after starting the
-# dpdk backend, so a bad certificate or key is reported (exit 2) after the
-# EAL's and port's log lines, not as the only line (fix: load it before
-# start_dpdk() in gateway/main.c).
-TLS_AFTER_EAL = ("known bug: columbad checks [tls] only after the EAL and the port are up "
-                 "(gateway/main.c): more than one line on stderr")
-
 
 class BadConfig(unittest.TestCase):
     def setUp(self):
@@ -117,21 +110,18 @@ class BadConfig(unittest.TestCase):
     def test_unknown_backend(self):
         self.bad(["--set", "server.backend=dpdk"], "backend", "dpdk")
 
-    @ct.skip_on_dpdk(TLS_AFTER_EAL)
     def test_unreadable_certificate(self):
         cert = os.path.join(self.tmp, "no-cert.pem")
         key = os.path.join(self.tmp, "no-key.pem")
         self.bad(["--set", "tls.certificate=" + cert, "--set", "tls.private_key=" + key],
                  "[tls]", cert, "No such file")
 
-    @ct.skip_on_dpdk(TLS_AFTER_EAL)
     def test_certificate_not_pem(self):
         cert = self.ini("this is not a certificate\n", "cert.pem")
         key = self.ini("nor a key\n", "key.pem")
         self.bad(["--set", "tls.certificate=" + cert, "--set", "tls.private_key=" + key],
                  "[tls]", cert)
 
-    @ct.skip_on_dpdk(TLS_AFTER_EAL)
     def test_key_does_not_match(self):
         certs = []
         for n in ("a", "b"):

@@ -146,7 +146,6 @@ class Pipelining(ct.DaemonTestCase):
         self.assertEqual((r.status, r.body), (200, OK_BODY))
         s.close()
 
-    @ct.skip_on_dpdk(ct.DPDK_ORPHAN_BUG)
     def test_client_that_never_reads_is_cut_off(self):
         # Thousands of pipelined requests and no reads: once its unread
         # answers pass half of send_queue_bytes the server stops serving

@@ -64,7 +64,6 @@ class NoRead(ct.DaemonTestCase):
     def open_conns(self, d):
         return d.metrics()["columba_connections_open"]
 
-    @ct.skip_on_dpdk(ct.DPDK_ORPHAN_BUG)
     def test_never_reading_client_is_reset(self):
         d = self.start(sets=["http.idle_timeout_ms=1000", "http.header_timeout_ms=1000"])
         baseline = self.open_conns(d)
