@@ -11,16 +11,6 @@
 const uint8_t nt_stack_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 const uint8_t nt_peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
-static void w16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void w32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static uint16_t r16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t r32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 uint16_t nt_csum(const void *p, size_t n, uint32_t sum)
 {
@@ -173,22 +163,32 @@ void nt_clear(struct nt_host *h)
 	h->ntx = 0;
 }
 
-void nt_learn_peer(struct nt_host *h)
+uint32_t nt_arp_frame(uint8_t *f, uint16_t op, const uint8_t *sha, uint32_t spa, uint32_t tpa)
 {
-	uint8_t f[42] = { 0 };
-
-	memset(f, 0xff, 6);
-	memcpy(f + 6, nt_peer_mac, 6);
-	w16(f + 12, 0x0806);
-	w16(f + 14, 1);
-	w16(f + 16, 0x0800);
+	memset(f, 0, 60);
+	if (op == 1)
+		memset(f, 0xff, 6);
+	else
+		memcpy(f, nt_stack_mac, 6);
+	memcpy(f + 6, sha, 6);
+	nt_w16(f + 12, 0x0806);
+	nt_w16(f + 14, 1);
+	nt_w16(f + 16, 0x0800);
 	f[18] = 6;
 	f[19] = 4;
-	w16(f + 20, 1);
-	memcpy(f + 22, nt_peer_mac, 6);
-	w32(f + 28, NT_PEER_IP);
-	w32(f + 38, NT_STACK_IP);
-	assert_int_equal(net_input(h->st, f, sizeof(f), h->now_us), 0);
+	nt_w16(f + 20, op);
+	memcpy(f + 22, sha, 6);
+	nt_w32(f + 28, spa);
+	nt_w32(f + 38, tpa);
+	return 60; /* padded to the Ethernet minimum */
+}
+
+void nt_learn_peer(struct nt_host *h)
+{
+	uint8_t f[60];
+	uint32_t n = nt_arp_frame(f, 1, nt_peer_mac, NT_PEER_IP, NT_STACK_IP);
+
+	assert_int_equal(net_input(h->st, f, n, h->now_us), 0);
 	nt_clear(h);
 }
 
@@ -217,40 +217,40 @@ uint32_t nt_build_tcp(uint8_t *f, const struct nt_seg *s)
 
 	memcpy(f, nt_stack_mac, 6);
 	memcpy(f + 6, nt_peer_mac, 6);
-	w16(f + 12, 0x0800);
+	nt_w16(f + 12, 0x0800);
 	if (s->mss >= 0) {
-		o[olen++] = 2; o[olen++] = 4; w16(o + olen, (uint32_t)s->mss); olen += 2;
+		o[olen++] = 2; o[olen++] = 4; nt_w16(o + olen, (uint32_t)s->mss); olen += 2;
 	}
 	if (s->ws >= 0) {
 		o[olen++] = 1; o[olen++] = 3; o[olen++] = 3; o[olen++] = (uint8_t)s->ws;
 	}
 	if (s->ts) {
 		o[olen++] = 1; o[olen++] = 1; o[olen++] = 8; o[olen++] = 10;
-		w32(o + olen, s->tsval); w32(o + olen + 4, s->tsecr); olen += 8;
+		nt_w32(o + olen, s->tsval); nt_w32(o + olen + 4, s->tsecr); olen += 8;
 	}
 	tlen = 20 + olen + s->len;
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	w16(ip + 2, 20 + tlen);
-	w16(ip + 6, 0x4000);
+	nt_w16(ip + 2, 20 + tlen);
+	nt_w16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = 6;
-	w32(ip + 12, s->saddr);
-	w32(ip + 16, s->daddr);
-	w16(ip + 10, nt_csum(ip, 20, 0));
-	w16(th, s->sport);
-	w16(th + 2, s->dport);
-	w32(th + 4, s->seq);
-	w32(th + 8, s->ack);
+	nt_w32(ip + 12, s->saddr);
+	nt_w32(ip + 16, s->daddr);
+	nt_w16(ip + 10, nt_csum(ip, 20, 0));
+	nt_w16(th, s->sport);
+	nt_w16(th + 2, s->dport);
+	nt_w32(th + 4, s->seq);
+	nt_w32(th + 8, s->ack);
 	th[12] = (uint8_t)(((20 + olen) / 4) << 4);
 	th[13] = s->flags;
-	w16(th + 14, s->wnd);
-	w16(th + 16, 0);
-	w16(th + 18, 0);
+	nt_w16(th + 14, s->wnd);
+	nt_w16(th + 16, 0);
+	nt_w16(th + 18, 0);
 	if (s->len)
 		memcpy(th + 20 + olen, s->data, s->len);
 	sum = (s->saddr >> 16) + (s->saddr & 0xffff) + (s->daddr >> 16) + (s->daddr & 0xffff) + 6 + tlen;
-	w16(th + 16, nt_csum(th, tlen, sum));
+	nt_w16(th + 16, nt_csum(th, tlen, sum));
 	return 14 + 20 + tlen;
 }
 
@@ -269,26 +269,26 @@ bool nt_parse(const struct nt_frame *fr, struct nt_seg *s)
 
 	memset(s, 0, sizeof(*s));
 	s->mss = s->ws = -1;
-	if (fr->len < 54 || r16(f + 12) != 0x0800 || ip[9] != 6 || ip[0] != 0x45)
+	if (fr->len < 54 || nt_r16(f + 12) != 0x0800 || ip[9] != 6 || ip[0] != 0x45)
 		return false;
 	if (nt_csum(ip, 20, 0) != 0)
 		return false;
-	tlen = r16(ip + 2) - 20u;
+	tlen = nt_r16(ip + 2) - 20u;
 	if (14 + 20 + tlen > fr->len)
 		return false;
 	th = ip + 20;
-	s->saddr = r32(ip + 12);
-	s->daddr = r32(ip + 16);
+	s->saddr = nt_r32(ip + 12);
+	s->daddr = nt_r32(ip + 16);
 	sum = (s->saddr >> 16) + (s->saddr & 0xffff) + (s->daddr >> 16) + (s->daddr & 0xffff) + 6 + tlen;
 	if (nt_csum(th, tlen, sum) != 0)
 		return false;
-	s->sport = r16(th);
-	s->dport = r16(th + 2);
-	s->seq = r32(th + 4);
-	s->ack = r32(th + 8);
+	s->sport = nt_r16(th);
+	s->dport = nt_r16(th + 2);
+	s->seq = nt_r32(th + 4);
+	s->ack = nt_r32(th + 8);
 	doff = (uint32_t)(th[12] >> 4) * 4;
 	s->flags = th[13];
-	s->wnd = r16(th + 14);
+	s->wnd = nt_r16(th + 14);
 	o = th + 20;
 	for (uint32_t i = 0; i < doff - 20;) {
 		if (o[i] == 0)
@@ -298,13 +298,13 @@ bool nt_parse(const struct nt_frame *fr, struct nt_seg *s)
 			continue;
 		}
 		if (o[i] == 2)
-			s->mss = r16(o + i + 2);
+			s->mss = nt_r16(o + i + 2);
 		else if (o[i] == 3)
 			s->ws = o[i + 2];
 		else if (o[i] == 8) {
 			s->ts = true;
-			s->tsval = r32(o + i + 2);
-			s->tsecr = r32(o + i + 6);
+			s->tsval = nt_r32(o + i + 2);
+			s->tsecr = nt_r32(o + i + 6);
 		}
 		i += o[i + 1];
 	}

@@ -89,4 +89,37 @@ unsigned nt_tcp_count(struct nt_host *h);
 /* Internet checksum helper for crafting. */
 uint16_t nt_csum(const void *p, size_t n, uint32_t start);
 
+/* Big-endian stores and loads for crafting and reading frames. */
+static inline void nt_w16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void nt_w32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint16_t nt_r16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t nt_r32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * An ARP frame to the stack, padded to the Ethernet minimum (60 bytes,
+ * returned): a broadcast request (@op 1) or a reply to the stack's MAC
+ * (@op 2) from @sha/@spa about @tpa.
+ */
+uint32_t nt_arp_frame(uint8_t *f, uint16_t op, const uint8_t *sha, uint32_t spa, uint32_t tpa);
+
+
 #endif

@@ -26,36 +26,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void w16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void w32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static uint32_t r32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t arp_frame(uint8_t *f, uint16_t op, const uint8_t *sha, uint32_t spa, uint32_t tpa)
-{
-	memset(f, 0, 60);
-	if (op == 1)
-		memset(f, 0xff, 6);
-	else
-		memcpy(f, nt_stack_mac, 6);
-	memcpy(f + 6, sha, 6);
-	w16(f + 12, 0x0806);
-	w16(f + 14, 1);
-	w16(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	w16(f + 20, op);
-	memcpy(f + 22, sha, 6);
-	w32(f + 28, spa);
-	w32(f + 38, tpa);
-	return 60; /* padded to the Ethernet minimum */
-}
-
 /* An ICMP echo request from the peer with n bytes of data. */
 static uint32_t echo_frame(uint8_t *f, uint32_t n)
 {
@@ -63,30 +33,30 @@ static uint32_t echo_frame(uint8_t *f, uint32_t n)
 
 	memcpy(f, nt_stack_mac, 6);
 	memcpy(f + 6, nt_peer_mac, 6);
-	w16(f + 12, 0x0800);
+	nt_w16(f + 12, 0x0800);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	w16(ip + 2, 20 + 8 + n);
+	nt_w16(ip + 2, 20 + 8 + n);
 	ip[8] = 64;
 	ip[9] = 1;
-	w32(ip + 12, NT_PEER_IP);
-	w32(ip + 16, NT_STACK_IP);
-	w16(ip + 10, nt_csum(ip, 20, 0));
+	nt_w32(ip + 12, NT_PEER_IP);
+	nt_w32(ip + 16, NT_STACK_IP);
+	nt_w16(ip + 10, nt_csum(ip, 20, 0));
 	ic[0] = 8;
 	ic[1] = 0;
-	w16(ic + 2, 0);
-	w16(ic + 4, 0x1234);
-	w16(ic + 6, 7);
+	nt_w16(ic + 2, 0);
+	nt_w16(ic + 4, 0x1234);
+	nt_w16(ic + 6, 7);
 	for (uint32_t i = 0; i < n; i++)
 		ic[8 + i] = (uint8_t)(i * 3);
-	w16(ic + 2, nt_csum(ic, 8 + n, 0));
+	nt_w16(ic + 2, nt_csum(ic, 8 + n, 0));
 	return 14 + 20 + 8 + n;
 }
 
 static void refresh_ip_csum(uint8_t *f)
 {
-	w16(f + 24, 0);
-	w16(f + 24, nt_csum(f + 14, (uint32_t)(f[14] & 0xf) * 4, 0));
+	nt_w16(f + 24, 0);
+	nt_w16(f + 24, nt_csum(f + 14, (uint32_t)(f[14] & 0xf) * 4, 0));
 }
 
 static void test_arp_reply_and_learn(void **state)
@@ -96,7 +66,7 @@ static void test_arp_reply_and_learn(void **state)
 
 	(void)state;
 	nt_host_init(&h, NULL);
-	assert_int_equal(net_input(h.st, f, arp_frame(f, 1, nt_peer_mac, NT_PEER_IP, NT_STACK_IP),
+	assert_int_equal(net_input(h.st, f, nt_arp_frame(f, 1, nt_peer_mac, NT_PEER_IP, NT_STACK_IP),
 				   h.now_us), 0);
 	assert_int_equal(h.ntx, 1);
 	r = h.tx[0].b;
@@ -104,25 +74,25 @@ static void test_arp_reply_and_learn(void **state)
 	assert_memory_equal(r + 6, nt_stack_mac, 6);
 	assert_int_equal(r[21], 2);
 	assert_memory_equal(r + 22, nt_stack_mac, 6);
-	assert_int_equal(r32(r + 28), NT_STACK_IP);
+	assert_int_equal(nt_r32(r + 28), NT_STACK_IP);
 	assert_memory_equal(r + 32, nt_peer_mac, 6);
-	assert_int_equal(r32(r + 38), NT_PEER_IP);
+	assert_int_equal(nt_r32(r + 38), NT_PEER_IP);
 	assert_int_equal(net_stats(h.st)->arp_replies, 1);
 	/* The requester was learned (RFC 826): an echo reply goes straight out. */
 	assert_int_equal(h.st->arp[0].state, ARP_RESOLVED);
 	/* A request for someone else: not answered, not learned. */
 	nt_clear(&h);
-	assert_int_equal(net_input(h.st, f, arp_frame(f, 1, (const uint8_t *)"\x02\0\0\0\0\x09",
+	assert_int_equal(net_input(h.st, f, nt_arp_frame(f, 1, (const uint8_t *)"\x02\0\0\0\0\x09",
 						     0x0a000009u, 0x0a000003u), h.now_us),
 			 NET_E_NOT_OURS);
 	assert_int_equal(h.ntx, 0);
 	/* Malformed: wrong hardware length, truncated, claims our address. */
-	arp_frame(f, 1, nt_peer_mac, NT_PEER_IP, NT_STACK_IP);
+	nt_arp_frame(f, 1, nt_peer_mac, NT_PEER_IP, NT_STACK_IP);
 	f[18] = 8;
 	assert_int_equal(net_input(h.st, f, 60, h.now_us), NET_E_ARP);
-	arp_frame(f, 1, nt_peer_mac, NT_PEER_IP, NT_STACK_IP);
+	nt_arp_frame(f, 1, nt_peer_mac, NT_PEER_IP, NT_STACK_IP);
 	assert_int_equal(net_input(h.st, f, 30, h.now_us), NET_E_ARP);
-	arp_frame(f, 1, nt_peer_mac, NT_STACK_IP, NT_STACK_IP);
+	nt_arp_frame(f, 1, nt_peer_mac, NT_STACK_IP, NT_STACK_IP);
 	assert_int_equal(net_input(h.st, f, 60, h.now_us), NET_E_ARP);
 	assert_int_equal(net_stats(h.st)->arp_drop, 3);
 }
@@ -139,8 +109,8 @@ static void test_gratuitous_arp(void **state)
 	r = h.tx[0].b;
 	assert_memory_equal(r, "\xff\xff\xff\xff\xff\xff", 6);
 	assert_int_equal(r[21], 1);
-	assert_int_equal(r32(r + 28), NT_STACK_IP);
-	assert_int_equal(r32(r + 38), NT_STACK_IP);
+	assert_int_equal(nt_r32(r + 28), NT_STACK_IP);
+	assert_int_equal(nt_r32(r + 38), NT_STACK_IP);
 }
 
 static void test_resolution_pending_and_expiry(void **state)
@@ -157,12 +127,12 @@ static void test_resolution_pending_and_expiry(void **state)
 	/* The SYN waits; an ARP request goes out instead. */
 	assert_int_equal(h.ntx, 1);
 	assert_int_equal(h.tx[0].b[21], 1);
-	assert_int_equal(r32(h.tx[0].b + 38), NT_PEER_IP);
+	assert_int_equal(nt_r32(h.tx[0].b + 38), NT_PEER_IP);
 	/* The next deadline: the ARP retry and the SYN's RTO, both 1 s away. */
 	assert_int_equal(net_next_timer_us(h.st, h.now_us), 1000000);
 	assert_int_equal(net_next_timer_us(h.st, h.now_us + 400000), 600000);
 	nt_clear(&h);
-	assert_int_equal(net_input(h.st, f, arp_frame(f, 2, nt_peer_mac, NT_PEER_IP, NT_STACK_IP),
+	assert_int_equal(net_input(h.st, f, nt_arp_frame(f, 2, nt_peer_mac, NT_PEER_IP, NT_STACK_IP),
 				   h.now_us), 0);
 	assert_int_equal(h.ntx, 1); /* the pending SYN, now addressed */
 	assert_true(nt_parse(&h.tx[0], &syn));
@@ -192,7 +162,7 @@ static void test_next_hop_gateway(void **state)
 	dst.v4.s_addr = htonl(0xc0000207u); /* 192.0.2.7: off-link */
 	assert_int_equal(net_connect(h.st, &dst, NULL, h.now_us, &c), 0);
 	assert_int_equal(h.ntx, 1);
-	assert_int_equal(r32(h.tx[0].b + 38), NT_GW_IP); /* asks for the gateway */
+	assert_int_equal(nt_r32(h.tx[0].b + 38), NT_GW_IP); /* asks for the gateway */
 }
 
 static void test_arp_cache_eviction(void **state)
@@ -207,7 +177,7 @@ static void test_arp_cache_eviction(void **state)
 	for (uint32_t i = 0; i < 3; i++) {
 		mac[5] = (uint8_t)i;
 		nt_advance(&h, 10);
-		assert_int_equal(net_input(h.st, f, arp_frame(f, 1, mac, 0x0a000010u + i, NT_STACK_IP),
+		assert_int_equal(net_input(h.st, f, nt_arp_frame(f, 1, mac, 0x0a000010u + i, NT_STACK_IP),
 					   h.now_us), 0);
 	}
 	/* The oldest (10.0.0.16) made room for 10.0.0.18. */
@@ -229,8 +199,8 @@ static void test_icmp_echo(void **state)
 	r = &h.tx[0];
 	assert_int_equal(r->len, len);
 	assert_memory_equal(r->b, nt_peer_mac, 6); /* straight back to the sender */
-	assert_int_equal(r32(r->b + 26), NT_STACK_IP);
-	assert_int_equal(r32(r->b + 30), NT_PEER_IP);
+	assert_int_equal(nt_r32(r->b + 26), NT_STACK_IP);
+	assert_int_equal(nt_r32(r->b + 30), NT_PEER_IP);
 	assert_int_equal(nt_csum(r->b + 14, 20, 0), 0);
 	assert_int_equal(r->b[34], 0); /* echo reply */
 	assert_int_equal(nt_csum(r->b + 34, 8 + 56, 0), 0);
@@ -246,8 +216,8 @@ static void test_icmp_echo(void **state)
 	/* Other ICMP types are counted, not answered. */
 	len = echo_frame(f, 4);
 	f[34] = 13;
-	w16(f + 36, 0);
-	w16(f + 36, nt_csum(f + 34, 12, 0));
+	nt_w16(f + 36, 0);
+	nt_w16(f + 36, nt_csum(f + 34, 12, 0));
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_PROTO);
 	assert_int_equal(net_stats(h.st)->icmp_drop, 2);
 }
@@ -268,10 +238,10 @@ static void test_ipv4_checks(void **state)
 	assert_int_equal(s->drop_ip_csum, 1);
 	/* Fragments: MF set, or an offset */
 	len = echo_frame(f, 8);
-	w16(f + 20, 0x2000);
+	nt_w16(f + 20, 0x2000);
 	refresh_ip_csum(f);
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_FRAGMENT);
-	w16(f + 20, 0x0010);
+	nt_w16(f + 20, 0x0010);
 	refresh_ip_csum(f);
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_FRAGMENT);
 	assert_int_equal(s->drop_ip_fragment, 2);
@@ -282,17 +252,17 @@ static void test_ipv4_checks(void **state)
 	f[14] = 0x44;
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_IP_HEADER);
 	len = echo_frame(f, 8);
-	w16(f + 16, 200);
+	nt_w16(f + 16, 200);
 	refresh_ip_csum(f);
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_IP_HEADER);
 	assert_int_equal(s->drop_ip_header, 3);
 	/* Not our address; a martian source */
 	len = echo_frame(f, 8);
-	w32(f + 30, 0x0a000009u);
+	nt_w32(f + 30, 0x0a000009u);
 	refresh_ip_csum(f);
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_NOT_OURS);
 	len = echo_frame(f, 8);
-	w32(f + 26, 0x7f000001u);
+	nt_w32(f + 26, 0x7f000001u);
 	refresh_ip_csum(f);
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_IP_HEADER);
 	assert_int_equal(s->drop_martian, 1);
@@ -303,7 +273,7 @@ static void test_ipv4_checks(void **state)
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_PROTO);
 	assert_int_equal(s->drop_ip_proto, 1);
 	len = echo_frame(f, 8);
-	w16(f + 12, 0x86dd);
+	nt_w16(f + 12, 0x86dd);
 	assert_int_equal(net_input(h.st, f, len, h.now_us), NET_E_ETHERTYPE);
 	assert_int_equal(net_input(h.st, f, 10, h.now_us), NET_E_SHORT);
 	len = echo_frame(f, 8);

@@ -84,39 +84,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void w16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void w32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static uint32_t r32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
-/* An ARP reply from the peer to the stack (op 2). */
-static uint32_t arp_reply(uint8_t *f, uint32_t spa, const uint8_t *sha)
-{
-	memset(f, 0, 60);
-	memcpy(f, nt_stack_mac, 6);
-	memcpy(f + 6, sha, 6);
-	w16(f + 12, 0x0806);
-	w16(f + 14, 1);
-	w16(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	w16(f + 20, 2);
-	memcpy(f + 22, sha, 6);
-	w32(f + 28, spa);
-	memcpy(f + 32, nt_stack_mac, 6);
-	w32(f + 38, NT_STACK_IP);
-	return 60;
-}
 
 static bool is_arp_request_for(const struct nt_frame *f, uint32_t ip)
 {
 	return f->len >= 42 && f->b[12] == 0x08 && f->b[13] == 0x06 && f->b[21] == 1 &&
-	       r32(f->b + 38) == ip;
+	       nt_r32(f->b + 38) == ip;
 }
 
 static struct in_addr ip4(uint32_t host_order)
@@ -144,7 +117,7 @@ static void test_reply_at_a_resolves_b(void **state)
 
 	/* The reply reaches A's queue: A learns it and publishes. */
 	a->now_us += 300;
-	assert_int_equal(net_input(a->st, f, arp_reply(f, NT_PEER_IP, nt_peer_mac), a->now_us), 0);
+	assert_int_equal(net_input(a->st, f, nt_arp_frame(f, 2, nt_peer_mac, NT_PEER_IP, NT_STACK_IP), a->now_us), 0);
 	assert_int_equal(a->ntx, 0);
 	net_arp_share_stats(share, 0, &sa);
 	assert_int_equal(sa.published, 1);
@@ -183,7 +156,7 @@ static void test_refresh_flows_both_ways(void **state)
 	/* B hears the peer first (a request from it), then A hears a new MAC. */
 	nt_learn_peer(b);
 	assert_int_equal(net_arp_share_apply(share, 0, a->st, a->now_us), 1);
-	assert_int_equal(net_input(a->st, f, arp_reply(f, NT_PEER_IP, mac2), a->now_us), 0);
+	assert_int_equal(net_input(a->st, f, nt_arp_frame(f, 2, mac2, NT_PEER_IP, NT_STACK_IP), a->now_us), 0);
 	assert_int_equal(net_arp_share_apply(share, 1, b->st, b->now_us), 1);
 	/* B's entry moved to the new MAC without B asking. */
 	assert_int_equal(net_stats(b->st)->arp_requests, 0);
