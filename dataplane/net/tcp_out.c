@@ -336,6 +336,16 @@ static void persist_expired(struct net_sock *s)
 	s->persist_at = 0;
 	if (!s->persist)
 		return;
+	/* A connection its owner closed, whose peer keeps the window shut,
+	 * would stay for ever: like unanswered retransmissions, it ends after
+	 * data_retries probes (Linux's orphan retries). One still open keeps
+	 * probing while the peer answers; its owner has its own timeouts. */
+	if (s->closed_queued && s->retries >= st->cfg.data_retries) {
+		st->stats.tcp_timeouts++;
+		tcp__send_ctl(s, TH_RST | TH_ACK, s->snd_max);
+		tcp__drop(s, -ETIMEDOUT);
+		return;
+	}
 	/* One byte beyond the window (RFC 9293 3.8.6.1); the receiver
 	 * answers with its window. We keep probing while it answers. */
 	st->stats.tcp_zero_window_probes++;

@@ -705,6 +705,60 @@ static void test_zero_window_probe(void **state)
 	assert_int_equal(p.len, 10);
 }
 
+/*
+ * A peer that answers every zero-window probe and never opens its window:
+ * an open connection keeps probing (its owner decides), one its owner
+ * closed is reset after data_retries probes instead of staying for ever.
+ */
+static void zero_window_forever(bool closed)
+{
+	struct net_config c;
+	uint64_t resets;
+
+	nt_default_config(&c);
+	c.data_retries = 3;
+	c.arp_timeout_ms = 24 * 3600 * 1000; /* minutes pass; the peer stays resolved */
+	start(&c);
+	handshake();
+	peer_ack(iss + 1, 0);
+	assert_int_equal(net_send(h.sock, "0123456789", 10), 0);
+	assert_true(h.sock->persist);
+	if (closed)
+		net_close(h.sock, false);
+	resets = net_stats(h.st)->tcp_rst_tx;
+	for (int i = 0; i < 20 && conn(40000); i++) {
+		nt_clear(&h);
+		nt_advance(&h, 60000);
+		if (conn(40000))
+			peer_ack(iss + 1, 0);
+	}
+	if (!closed) {
+		assert_non_null(conn(40000));
+		assert_true(conn(40000)->persist);
+		assert_true(net_stats(h.st)->tcp_zero_window_probes >= 20);
+		assert_int_equal(net_stats(h.st)->tcp_timeouts, 0);
+		return;
+	}
+	assert_null(conn(40000));
+	assert_int_equal(net_stats(h.st)->tcp_timeouts, 1);
+	assert_int_equal(net_stats(h.st)->tcp_zero_window_probes, 3);
+	assert_int_equal(net_stats(h.st)->tcp_rst_tx, resets + 1);
+	assert_int_equal(h.ntx, 1);
+	assert_int_equal(nt_tx_seg(&h, 0).flags, TH_RST | TH_ACK);
+}
+
+static void test_zero_window_open_probes_on(void **state)
+{
+	(void)state;
+	zero_window_forever(false);
+}
+
+static void test_zero_window_closed_gives_up(void **state)
+{
+	(void)state;
+	zero_window_forever(true);
+}
+
 static void test_keepalive(void **state)
 {
 	struct net_config c;
@@ -1257,6 +1311,8 @@ int main(void)
 		T(test_retransmission_gives_up),
 		T(test_fast_retransmit_newreno),
 		T(test_zero_window_probe),
+		T(test_zero_window_open_probes_on),
+		T(test_zero_window_closed_gives_up),
 		T(test_keepalive),
 		T(test_window_scale_and_timestamps),
 		T(test_syn_cookies),
