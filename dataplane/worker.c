@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/compiler.h"
+#include "base/probe.h"
 #include "base/log.h"
 
 struct dp_addr_slot {
@@ -87,31 +88,34 @@ int dp__conn_admit(struct dp_worker *w, const struct dp_addr *addr)
 	return 0;
 }
 
+static bool addr_slot_used(const void *slot)
+{
+	return ((const struct dp_addr_slot *)slot)->used != 0;
+}
+
+static uint32_t addr_slot_home(const void *slot)
+{
+	return addr_hash(&((const struct dp_addr_slot *)slot)->ip);
+}
+
+static void addr_slot_clear(void *slot)
+{
+	((struct dp_addr_slot *)slot)->used = 0;
+}
+
 /*
- * Empty a slot without leaving a tombstone (backward-shift deletion for
- * linear probing): later entries of the same probe run move up, so the
- * table never fills with tombstones, however many distinct peers come and
- * go (an IPv6 /64 has plenty).
+ * Empty a slot without leaving a tombstone (probe.h): the table never fills
+ * with tombstones, however many distinct peers come and go (an IPv6 /64
+ * has plenty).
  */
 static void addr_remove(struct dp_worker *w, struct dp_addr_slot *s)
 {
-	uint32_t hole = (uint32_t)(s - w->addr_tab), i = hole;
+	const struct probe_table t = {
+		.slots = w->addr_tab, .slot_size = sizeof(*s), .mask = w->addr_mask,
+		.used = addr_slot_used, .home = addr_slot_home, .clear = addr_slot_clear,
+	};
 
-	for (;;) {
-		i = (i + 1) & w->addr_mask;
-		struct dp_addr_slot *n = &w->addr_tab[i];
-		if (n->used == 0)
-			break;
-		uint32_t home = addr_hash(&n->ip) & w->addr_mask;
-		/* n may fill the hole unless its home lies cyclically in (hole, i]. */
-		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
-		if (stays)
-			continue;
-		w->addr_tab[hole] = *n;
-		n->used = 0;
-		hole = i;
-	}
-	w->addr_tab[hole].used = 0;
+	probe_remove(&t, (uint32_t)(s - w->addr_tab));
 }
 
 void dp__conn_release(struct dp_worker *w, const struct dp_addr *addr)

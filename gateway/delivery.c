@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/compiler.h"
 #include "base/log.h"
+#include "base/probe.h"
 #include "gateway/sipconn_int.h"
 #include "gateway/sip/sip_write.h"
 
@@ -42,7 +43,7 @@ struct gw_dlv_tx {
 	uint8_t buf[DLV_BUF];
 };
 
-/* ---- the flow table: flow id -> flow (open addressing, backward shift) ---- */
+/* ---- the flow table: flow id -> flow (linear probing, backward shift: probe.h) ---- */
 
 static uint32_t flow_hash(uint64_t flow)
 {
@@ -77,24 +78,30 @@ static struct gw_sipconn *flow_find(struct gw_worker *gw, uint64_t flow, uint32_
 	return NULL;
 }
 
+static bool flow_slot_used(const void *slot)
+{
+	return *(struct gw_sipconn *const *)slot != NULL;
+}
+
+static uint32_t flow_slot_home(const void *slot)
+{
+	return flow_hash((*(struct gw_sipconn *const *)slot)->flow);
+}
+
+static void flow_slot_clear(void *slot)
+{
+	*(struct gw_sipconn **)slot = NULL;
+}
+
 static void flow_remove(struct gw_worker *gw, uint32_t hole)
 {
 	struct gw_sip_worker *s = &gw->sip;
-	uint32_t i = hole;
+	const struct probe_table t = {
+		.slots = s->flows, .slot_size = sizeof(*s->flows), .mask = s->flows_mask,
+		.used = flow_slot_used, .home = flow_slot_home, .clear = flow_slot_clear,
+	};
 
-	s->flows[hole] = NULL;
-	for (;;) {
-		i = (i + 1) & s->flows_mask;
-		if (!s->flows[i])
-			return;
-		uint32_t home = flow_hash(s->flows[i]->flow) & s->flows_mask;
-		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
-		if (stays)
-			continue;
-		s->flows[hole] = s->flows[i];
-		s->flows[i] = NULL;
-		hole = i;
-	}
+	probe_remove(&t, hole);
 }
 
 /* ---- transactions ---- */

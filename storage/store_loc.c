@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/probe.h"
+
 int st__loc_init(struct st_locmap *m, uint32_t capacity)
 {
 	if (capacity < 2 || (capacity & (capacity - 1)))
@@ -111,25 +113,30 @@ int st__loc_put(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], uint32_t wor
 	return 0;
 }
 
+static bool loc_slot_used(const void *slot)
+{
+	return ((const struct st_loc_ent *)slot)->used;
+}
+
+static uint32_t loc_slot_home(const void *slot)
+{
+	return loc_hash(((const struct st_loc_ent *)slot)->tag);
+}
+
+static void loc_slot_clear(void *slot)
+{
+	((struct st_loc_ent *)slot)->used = false;
+}
+
 static void loc_remove_at(struct st_locmap *m, uint32_t hole)
 {
-	uint32_t i = hole;
+	const struct probe_table t = {
+		.slots = m->slots, .slot_size = sizeof(*m->slots), .mask = m->mask,
+		.used = loc_slot_used, .home = loc_slot_home, .clear = loc_slot_clear,
+	};
 
-	m->slots[hole].used = false;
+	probe_remove(&t, hole);
 	m->count--;
-	for (;;) {
-		i = (i + 1) & m->mask;
-		if (!m->slots[i].used)
-			return;
-		uint32_t home = loc_hash(m->slots[i].tag) & m->mask;
-		/* Move i back into the hole unless its home lies in (hole, i]. */
-		bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
-		if (stays)
-			continue;
-		m->slots[hole] = m->slots[i];
-		m->slots[i].used = false;
-		hole = i;
-	}
 }
 
 int st__loc_del(struct st_locmap *m, const uint8_t tag[ST_TAG_LEN], const uint64_t *flow)
